@@ -1,0 +1,12 @@
+//! Shared plumbing of the PromptSales processes: where the stores are, how they are migrated, how a
+//! process logs. Kept small on purpose: anything a single service needs lives in that service.
+
+pub mod config;
+pub mod ids;
+pub mod migrate;
+pub mod mongo_schema;
+pub mod store;
+pub mod telemetry;
+
+pub use config::{Secret, StoreArgs, StoreUrl};
+pub use store::{Backend, Store};
