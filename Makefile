@@ -1,0 +1,10 @@
+# The two commands of the README. Each script says what it does; both can run on a fresh machine.
+.PHONY: up test
+
+## Install what is missing, start PostgreSQL and Redis, build, migrate and start the local stack.
+up:
+	@scripts/up.sh
+
+## The same set-up, then formatting, lints, the T-SQL parse check and every test.
+test:
+	@scripts/test.sh

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Makes this machine ready to build and test PromptSales, and is safe to run again and again:
+# installs what is missing (Debian packages, the pinned Python tools), starts PostgreSQL and Redis
+# when they are stopped, and gives the project its own PostgreSQL role with a generated password.
+# It never stops a running service and never rewrites the server's configuration (pg_hba.conf).
+#
+# Prints `export …` lines for the environment the other scripts need; use it as
+#   eval "$(scripts/dev-services.sh)"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+log() { echo "dev-services: $*" >&2; }
+
+# --- Debian packages ------------------------------------------------------------------------------
+missing=()
+command -v pg_ctlcluster >/dev/null || missing+=(postgresql postgresql-contrib)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v cc >/dev/null || missing+=(build-essential)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$version" ] || { log "no PostgreSQL cluster found under /etc/postgresql"; exit 1; }
+  log "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || { log "PostgreSQL did not come up on 127.0.0.1:5432"; exit 1; }
+fi
+
+# The project's role: may create databases (tests make one each) and roles (one per service, with
+# a per-test prefix). Its password is a generated dev secret kept out of git in .dev/.
+mkdir -p .dev && chmod 700 .dev
+if [ ! -s .dev/pg-password ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > .dev/pg-password)
+fi
+password=$(cat .dev/pg-password)
+runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -v pw="$password" -d postgres >&2 <<'SQL'
+SELECT format('CREATE ROLE promptsales LOGIN CREATEDB CREATEROLE PASSWORD %L', :'pw')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'promptsales') \gexec
+ALTER ROLE promptsales WITH LOGIN CREATEDB CREATEROLE PASSWORD :'pw';
+SQL
+
+# --- Redis ----------------------------------------------------------------------------------------
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis on 127.0.0.1:6379"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/promptsales.log >&2
+  for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { log "Redis did not come up"; exit 1; }
+fi
+
+# --- Pinned Python tools (sqlfluff parses the T-SQL, since no SQL Server runs here) ---------------
+if ! .tools/venv/bin/python -c 'import sqlfluff' 2>/dev/null \
+  || ! cmp -s scripts/requirements-tools.txt .tools/requirements-tools.txt; then
+  log "installing pinned Python tools into .tools/venv"
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt >&2
+  cp scripts/requirements-tools.txt .tools/requirements-tools.txt
+fi
+
+echo "export PGPASSWORD='$password'"
