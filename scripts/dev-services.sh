@@ -67,4 +67,14 @@ if ! .tools/venv/bin/python -c 'import sqlfluff' 2>/dev/null \
   cp scripts/requirements-tools.txt .tools/requirements-tools.txt
 fi
 
+# Generated dev keys for encryption at rest (envelope encryption: key-encryption key and the
+# blind-index key); production takes them from its secret store.
+if [ ! -s .dev/keys.env ]; then
+  (umask 077 && {
+    echo "PROMPTSALES_KEKS=dev-$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64)"
+    echo "PROMPTSALES_BLIND_INDEX_KEY=$(head -c 32 /dev/urandom | base64)"
+  } > .dev/keys.env)
+fi
+
 echo "export PGPASSWORD='$password'"
+sed -e "s/^\([A-Z_]*\)=\(.*\)$/export \1='\2'/" .dev/keys.env

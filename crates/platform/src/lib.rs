@@ -1,10 +1,13 @@
 //! Shared plumbing of the PromptSales processes: where the stores are, how they are migrated, how a
 //! process logs. Kept small on purpose: anything a single service needs lives in that service.
 
+pub mod bulk;
 pub mod config;
+pub mod crypto;
 pub mod ids;
 pub mod migrate;
 pub mod mongo_schema;
+pub mod mssql;
 pub mod store;
 pub mod telemetry;
 

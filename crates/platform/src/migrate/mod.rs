@@ -37,7 +37,7 @@ pub enum Error {
     #[error("SQL Server: {0}")]
     Mssql(#[from] tiberius::error::Error),
     #[error("SQL Server connection: {0}")]
-    MssqlIo(#[from] std::io::Error),
+    MssqlConnect(#[from] crate::mssql::ConnectError),
     #[error("MongoDB: {0}")]
     Mongo(#[from] mongodb::error::Error),
     #[error("migration {version} of {store} failed in batch {batch} (line {line}): {source}")]
@@ -56,8 +56,6 @@ pub enum Error {
         "migration {version} of {store} is recorded in the database but unknown to this build (a newer build applied it?)"
     )]
     Unknown { store: Store, version: i64 },
-    #[error("{0}")]
-    Config(String),
     #[error("{file}: {reason}")]
     BadFile { file: String, reason: String },
     #[error("another migration of {0} holds the lock; retry when it ends")]

@@ -5,17 +5,12 @@
 
 use std::time::Instant;
 
-use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
-use tokio::net::TcpStream;
-use tokio_util::compat::{Compat, TokioAsyncWriteCompatExt};
-
 use super::{Applied, Error, Result, embedded};
 use crate::{
     config::StoreUrl,
+    mssql::connect,
     store::{Backend, Store},
 };
-
-type Conn = Client<Compat<TcpStream>>;
 
 const ENSURE_TABLE: &str = "IF OBJECT_ID(N'dbo.schema_migrations', N'U') IS NULL
 CREATE TABLE dbo.schema_migrations (
@@ -54,53 +49,9 @@ pub fn split_batches(script: &str) -> Vec<(usize, String)> {
     batches
 }
 
-/// Builds a driver configuration from `mssql://user:password@host:port/database?encrypt=…`.
-/// `encrypt` is `true` (default: TLS required, certificate verified), `false` (login only), or
-/// `off`; `trust_server_certificate=true` skips verification (development servers only).
-fn config(url: &StoreUrl, database: &str) -> Result<Config> {
-    let u = url.expose();
-    let mut config = Config::new();
-    config.host(u.host_str().unwrap_or("127.0.0.1"));
-    config.port(u.port().unwrap_or(1433));
-    config.database(database);
-    let user = percent_decode(u.username());
-    let password = percent_decode(u.password().unwrap_or_default());
-    config.authentication(AuthMethod::sql_server(user, password));
-    config.application_name("promptsales-migrate");
-    for (key, value) in u.query_pairs() {
-        match (key.as_ref(), value.as_ref()) {
-            ("encrypt", "true" | "required") => config.encryption(EncryptionLevel::Required),
-            ("encrypt", "false") => config.encryption(EncryptionLevel::Off),
-            ("encrypt", "off") => config.encryption(EncryptionLevel::NotSupported),
-            ("trust_server_certificate", "true") => config.trust_cert(),
-            ("trust_server_certificate", "false") => {}
-            (key, value) => {
-                return Err(Error::Config(format!(
-                    "unknown SQL Server URL option `{key}={value}` (known: encrypt, trust_server_certificate)"
-                )));
-            }
-        }
-    }
-    Ok(config)
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
-async fn connect(url: &StoreUrl, database: &str) -> Result<Conn> {
-    let config = config(url, database)?;
-    let tcp = TcpStream::connect(config.get_addr()).await?;
-    tcp.set_nodelay(true)?;
-    Ok(Client::connect(config, tcp.compat_write()).await?)
-}
-
 pub(super) async fn run(store: Store, url: &StoreUrl) -> Result<(Vec<Applied>, usize)> {
     let database = url.database().expect("checked by StoreUrl::check_for");
-    let mut master = connect(url, "master").await?;
+    let mut master = connect(url, "master", "promptsales-migrate").await?;
     // The name is bound, and QUOTENAME makes it a safe identifier for the dynamic CREATE.
     master
         .execute(
@@ -110,7 +61,7 @@ pub(super) async fn run(store: Store, url: &StoreUrl) -> Result<(Vec<Applied>, u
         .await?;
     drop(master);
 
-    let mut conn = connect(url, database).await?;
+    let mut conn = connect(url, database, "promptsales-migrate").await?;
     conn.simple_query(ENSURE_TABLE).await?.into_results().await?;
     let lock: i32 = conn
         .query(
@@ -227,20 +178,5 @@ mod tests {
     fn should_not_split_at_words_that_merely_contain_go() {
         let batches = split_batches("SELECT 'GO' AS go_col;\nGOTO done;\n");
         assert_eq!(batches.len(), 1);
-    }
-
-    #[test]
-    fn should_refuse_unknown_url_options_with_their_name() {
-        let url = StoreUrl::parse("mssql://sa:pw@db/promptads?encrypt=true&colour=blue").expect("valid");
-        let err = config(&url, "promptads").expect_err("refused");
-        assert!(
-            err.to_string().contains("unknown SQL Server URL option `colour=blue`"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn should_decode_percent_encoded_credentials() {
-        assert_eq!(percent_decode("p%40ss%3Aw0rd"), "p@ss:w0rd");
     }
 }

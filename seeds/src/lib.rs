@@ -1,0 +1,1 @@
+//! Deterministic seed data for the four stores (being written).
