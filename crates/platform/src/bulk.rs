@@ -43,7 +43,10 @@ pub enum Error {
     #[error("PostgreSQL COPY into {table}: {source}")]
     Postgres { table: &'static str, source: sqlx::Error },
     #[error("SQL Server bulk load into {table}: {source}")]
-    Mssql { table: &'static str, source: tiberius::error::Error },
+    Mssql {
+        table: &'static str,
+        source: tiberius::error::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -70,7 +73,10 @@ pub async fn copy_rows<R: Row>(pool: &PgPool, rows: &[R]) -> Result<u64> {
 
 /// Loads several batches of rows with a single COPY (one transaction: all or nothing).
 pub async fn copy_batches<'r, R: Row + 'r>(pool: &PgPool, batches: impl IntoIterator<Item = &'r [R]>) -> Result<u64> {
-    let err = |source| Error::Postgres { table: R::TABLE, source };
+    let err = |source| Error::Postgres {
+        table: R::TABLE,
+        source,
+    };
     let mut conn = pool.acquire().await.map_err(err)?;
     let mut copy = conn.copy_in_raw(&copy_statement::<R>()).await.map_err(err)?;
     let mut text = CopyText::with_capacity(CHUNK + CHUNK / 4);
@@ -92,7 +98,10 @@ pub async fn copy_batches<'r, R: Row + 'r>(pool: &PgPool, batches: impl IntoIter
 /// Loads rows into SQL Server with a TDS bulk load (`INSERT BULK`). `R::COLUMNS` must be every
 /// column of the table, in table order (the bulk-load protocol sends whole rows).
 pub async fn bulk_insert_mssql<R: Row>(client: &mut crate::mssql::Client, rows: &[R]) -> Result<u64> {
-    let err = |source| Error::Mssql { table: R::TABLE, source };
+    let err = |source| Error::Mssql {
+        table: R::TABLE,
+        source,
+    };
     let mut request = client.bulk_insert(R::TABLE).await.map_err(err)?;
     for row in rows {
         let mut tds = TdsRow::default();

@@ -82,7 +82,9 @@ fn open(key: &[u8; 32], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         return Err(Error::Open);
     }
     let (nonce, body) = sealed.split_at(NONCE);
-    Aes256Gcm::new(key.into()).decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad }).map_err(|_| Error::Open)
+    Aes256Gcm::new(key.into())
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad })
+        .map_err(|_| Error::Open)
 }
 
 /// A data key as stored: sealed under the KEK named by `kek_id`.
@@ -102,14 +104,23 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("active", &self.active).field("keks", &self.keks.len()).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("active", &self.active)
+            .field("keks", &self.keks.len())
+            .finish_non_exhaustive()
     }
 }
 
 fn decode_key(what: &str, b64: &str) -> Result<Zeroizing<[u8; 32]>> {
-    let bytes = Zeroizing::new(STANDARD.decode(b64.trim()).map_err(|_| Error::Config(format!("{what} is not base64")))?);
-    let key: [u8; 32] =
-        bytes.as_slice().try_into().map_err(|_| Error::Config(format!("{what} must be 32 bytes (256 bits)")))?;
+    let bytes = Zeroizing::new(
+        STANDARD
+            .decode(b64.trim())
+            .map_err(|_| Error::Config(format!("{what} is not base64")))?,
+    );
+    let key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| Error::Config(format!("{what} must be 32 bytes (256 bits)")))?;
     Ok(Zeroizing::new(key))
 }
 
@@ -117,7 +128,8 @@ impl Keyring {
     /// From `PROMPTSALES_KEKS` (`id:base64,id:base64,…`, the first one active) and
     /// `PROMPTSALES_BLIND_INDEX_KEY` (base64), both 32-byte keys.
     pub fn from_env() -> Result<Keyring> {
-        let keks = std::env::var("PROMPTSALES_KEKS").map_err(|_| Error::Config("PROMPTSALES_KEKS is not set".into()))?;
+        let keks =
+            std::env::var("PROMPTSALES_KEKS").map_err(|_| Error::Config("PROMPTSALES_KEKS is not set".into()))?;
         let blind = std::env::var("PROMPTSALES_BLIND_INDEX_KEY")
             .map_err(|_| Error::Config("PROMPTSALES_BLIND_INDEX_KEY is not set".into()))?;
         Keyring::parse(&keks, &blind)
@@ -128,8 +140,9 @@ impl Keyring {
         let mut active = None;
         let mut map = HashMap::new();
         for entry in keks.split(',').filter(|e| !e.trim().is_empty()) {
-            let (id, b64) =
-                entry.split_once(':').ok_or_else(|| Error::Config("each KEK is written `id:base64`".into()))?;
+            let (id, b64) = entry
+                .split_once(':')
+                .ok_or_else(|| Error::Config("each KEK is written `id:base64`".into()))?;
             let id = id.trim().to_owned();
             if id.is_empty() || id.len() > 64 {
                 return Err(Error::Config("a KEK id must be 1 to 64 characters".into()));
@@ -141,7 +154,11 @@ impl Keyring {
             }
         }
         let active = active.ok_or_else(|| Error::Config("no KEK configured".into()))?;
-        Ok(Keyring { active, keks: map, blind: decode_key("the blind-index key", blind)? })
+        Ok(Keyring {
+            active,
+            keks: map,
+            blind: decode_key("the blind-index key", blind)?,
+        })
     }
 
     /// A keyring of fresh random keys (tests, throw-away environments).
@@ -150,7 +167,11 @@ impl Keyring {
         rng.fill_bytes(kek.as_mut());
         let mut blind = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(blind.as_mut());
-        Keyring { active: kek_id.to_owned(), keks: HashMap::from([(kek_id.to_owned(), kek)]), blind }
+        Keyring {
+            active: kek_id.to_owned(),
+            keks: HashMap::from([(kek_id.to_owned(), kek)]),
+            blind,
+        }
     }
 
     /// The id of the KEK new data keys are wrapped with.
@@ -161,12 +182,18 @@ impl Keyring {
     /// Wraps a data key under the active KEK.
     pub fn wrap<R: CryptoRng + RngCore + ?Sized>(&self, key: &DataKey, rng: &mut R) -> WrappedKey {
         let kek = &self.keks[&self.active];
-        WrappedKey { kek_id: self.active.clone(), sealed: seal(kek, key.0.as_slice(), self.active.as_bytes(), rng) }
+        WrappedKey {
+            kek_id: self.active.clone(),
+            sealed: seal(kek, key.0.as_slice(), self.active.as_bytes(), rng),
+        }
     }
 
     /// Unwraps a stored data key (any configured KEK, so rotation can re-wrap old ones).
     pub fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey> {
-        let kek = self.keks.get(&wrapped.kek_id).ok_or_else(|| Error::UnknownKey(wrapped.kek_id.clone()))?;
+        let kek = self
+            .keks
+            .get(&wrapped.kek_id)
+            .ok_or_else(|| Error::UnknownKey(wrapped.kek_id.clone()))?;
         let plain = Zeroizing::new(open(kek, &wrapped.sealed, wrapped.kek_id.as_bytes())?);
         let key: [u8; 32] = plain.as_slice().try_into().map_err(|_| Error::Open)?;
         Ok(DataKey(Zeroizing::new(key)))
@@ -190,7 +217,10 @@ pub fn normalize_email(email: &str) -> String {
 
 /// National ids compare on their letters and digits only, upper case (`123.456.789-0` = `1234567890`).
 pub fn normalize_national_id(id: &str) -> String {
-    id.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+    id.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// The associated data that binds a sealed value to its column and record.
@@ -214,8 +244,14 @@ mod tests {
         let key = DataKey::generate(&mut rng);
         let sealed = key.seal(b"ana@example.com", b"crm.customers.email:1", &mut rng);
         assert_ne!(&sealed[NONCE..], b"ana@example.com");
-        assert_eq!(key.open(&sealed, b"crm.customers.email:1").expect("opens").as_slice(), b"ana@example.com");
-        assert!(key.open(&sealed, b"crm.customers.email:2").is_err(), "moved to another record");
+        assert_eq!(
+            key.open(&sealed, b"crm.customers.email:1").expect("opens").as_slice(),
+            b"ana@example.com"
+        );
+        assert!(
+            key.open(&sealed, b"crm.customers.email:2").is_err(),
+            "moved to another record"
+        );
         let mut tampered = sealed.clone();
         tampered[NONCE] ^= 1;
         assert!(key.open(&tampered, b"crm.customers.email:1").is_err());
@@ -228,9 +264,22 @@ mod tests {
         let key = DataKey::generate(&mut rng);
         let wrapped = ring.wrap(&key, &mut rng);
         let sealed = key.seal(b"x", b"a", &mut rng);
-        assert_eq!(ring.unwrap(&wrapped).expect("unwraps").open(&sealed, b"a").expect("opens").as_slice(), b"x");
-        let other = WrappedKey { kek_id: "k0".into(), sealed: wrapped.sealed.clone() };
-        assert_eq!(ring.unwrap(&other).expect_err("unknown").to_string(), "unknown key-encryption key `k0`");
+        assert_eq!(
+            ring.unwrap(&wrapped)
+                .expect("unwraps")
+                .open(&sealed, b"a")
+                .expect("opens")
+                .as_slice(),
+            b"x"
+        );
+        let other = WrappedKey {
+            kek_id: "k0".into(),
+            sealed: wrapped.sealed.clone(),
+        };
+        assert_eq!(
+            ring.unwrap(&other).expect_err("unknown").to_string(),
+            "unknown key-encryption key `k0`"
+        );
     }
 
     #[test]
@@ -251,7 +300,9 @@ mod tests {
         assert_eq!(ring.active_kek(), "2026a");
         let short = STANDARD.encode([1u8; 16]);
         assert_eq!(
-            Keyring::parse(&format!("a:{short}"), &k).expect_err("short").to_string(),
+            Keyring::parse(&format!("a:{short}"), &k)
+                .expect_err("short")
+                .to_string(),
             "key configuration: KEK `a` must be 32 bytes (256 bits)"
         );
         assert!(Keyring::parse("", &k).is_err());

@@ -2,12 +2,15 @@
 //! process logs. Kept small on purpose: anything a single service needs lives in that service.
 
 pub mod bulk;
+pub mod claims;
 pub mod config;
 pub mod crypto;
+pub mod gql;
 pub mod ids;
 pub mod migrate;
 pub mod mongo_schema;
 pub mod mssql;
+pub mod service;
 pub mod store;
 pub mod telemetry;
 

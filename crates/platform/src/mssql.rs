@@ -32,7 +32,10 @@ pub fn config(url: &StoreUrl, database: &str, application: &str) -> Result<Confi
     config.host(u.host_str().unwrap_or("127.0.0.1"));
     config.port(u.port().unwrap_or(1433));
     config.database(database);
-    config.authentication(AuthMethod::sql_server(percent_decode(u.username()), percent_decode(u.password().unwrap_or_default())));
+    config.authentication(AuthMethod::sql_server(
+        percent_decode(u.username()),
+        percent_decode(u.password().unwrap_or_default()),
+    ));
     config.application_name(application);
     for (key, value) in u.query_pairs() {
         match (key.as_ref(), value.as_ref()) {
@@ -48,7 +51,10 @@ pub fn config(url: &StoreUrl, database: &str, application: &str) -> Result<Confi
 }
 
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Opens a connection to `database` on the server `url` names.
@@ -67,7 +73,10 @@ mod tests {
     fn should_refuse_unknown_url_options_with_their_name() {
         let url = StoreUrl::parse("mssql://sa:pw@db/promptads?encrypt=true&colour=blue").expect("valid");
         let err = config(&url, "promptads", "test").expect_err("refused");
-        assert_eq!(err.to_string(), "unknown SQL Server URL option `colour=blue` (known: encrypt, trust_server_certificate)");
+        assert_eq!(
+            err.to_string(),
+            "unknown SQL Server URL option `colour=blue` (known: encrypt, trust_server_certificate)"
+        );
     }
 
     #[test]

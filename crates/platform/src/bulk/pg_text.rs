@@ -19,7 +19,10 @@ pub struct CopyText {
 
 impl CopyText {
     pub fn with_capacity(capacity: usize) -> Self {
-        CopyText { buf: Vec::with_capacity(capacity), in_row: false }
+        CopyText {
+            buf: Vec::with_capacity(capacity),
+            in_row: false,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -178,6 +181,9 @@ mod tests {
         t.text_array(Some(&["x", "y\"z"][..]));
         t.bool(true);
         t.end_row();
-        assert_eq!(String::from_utf8(t.take()).expect("utf8"), "a\\tb\\\\c\\nd\t\\N\t\\\\xdead\t{\"x\",\"y\\\\\"z\"}\tt\n");
+        assert_eq!(
+            String::from_utf8(t.take()).expect("utf8"),
+            "a\\tb\\\\c\\nd\t\\N\t\\\\xdead\t{\"x\",\"y\\\\\"z\"}\tt\n"
+        );
     }
 }

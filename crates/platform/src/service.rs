@@ -1,0 +1,142 @@
+//! What every PromptSales process serves besides its API, and how it runs: `/healthz`,
+//! `/readyz`, `/metrics` (Prometheus), request ids, tracing of each request with its matched
+//! path, a timeout and a body limit, and graceful shutdown on SIGTERM or Ctrl-C.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    extract::{MatchedPath, Request},
+    http::{HeaderName, StatusCode},
+    response::IntoResponse,
+    routing::get,
+};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower::ServiceBuilder;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+/// The request id header, set when absent and echoed in the response.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A readiness probe: `Ok` when the process can serve (its stores answer).
+pub type ReadyCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// The process-wide Prometheus recorder (installed once, shared by every router in the process).
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+            .expect("static bucket list is non-empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // A second recorder in the same process (tests) is fine: we keep using our handle.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// `/healthz` (alive), `/readyz` (ready to serve) and `/metrics`.
+pub fn operational_routes(ready: ReadyCheck) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.clone();
+                async move {
+                    match ready().await {
+                        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why),
+                    }
+                }
+            }),
+        )
+        .route("/metrics", get(|| async { metrics().render() }))
+}
+
+/// The layers every router gets: request id, tracing with the matched path, request metrics,
+/// a timeout and a body limit.
+pub fn with_standard_layers(router: Router, service: &'static str, timeout: Duration, body_limit: usize) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    metrics();
+    router
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| record(service, req, next),
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let path = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or(req.uri().path(), |p| p.as_str());
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::debug_span!("request", method = %req.method(), path, request_id = id)
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(RequestBodyLimitLayer::new(body_limit))
+                .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout)),
+        )
+}
+
+async fn record(service: &'static str, req: Request, next: axum::middleware::Next) -> impl IntoResponse {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "other".into());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    let labels = [
+        ("service", service.to_owned()),
+        ("path", path),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Serves `router` on `listener` until SIGTERM/Ctrl-C, letting requests in flight finish.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}

@@ -1,0 +1,15 @@
+//! `promptsales-sales`: the PromptSales central subgraph (port 4004).
+
+use clap::Parser;
+use promptsales_platform::{service, telemetry};
+use promptsales_sales::{Config, app, connect};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    telemetry::init("info,sqlx=warn");
+    let config = Config::parse();
+    let state = connect(&config).await?;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await?;
+    service::serve(listener, app(state, &config)).await?;
+    Ok(())
+}
