@@ -1,0 +1,1 @@
+//! The ads subgraph (being written).

@@ -1,0 +1,1 @@
+//! The content subgraph (being written).

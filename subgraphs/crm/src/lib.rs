@@ -1,0 +1,1 @@
+//! The crm subgraph (being written).
