@@ -18,6 +18,8 @@ command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v cc >/dev/null || missing+=(build-essential)
 command -v curl >/dev/null || missing+=(curl)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -65,6 +67,13 @@ if ! .tools/venv/bin/python -c 'import sqlfluff' 2>/dev/null \
   python3 -m venv .tools/venv
   .tools/venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt >&2
   cp scripts/requirements-tools.txt .tools/requirements-tools.txt
+fi
+
+# --- The pinned composer (Node.js) that `promptsales compose` runs ------------------------------
+if ! cmp -s supergraph/package-lock.json supergraph/node_modules/.promptsales-lock; then
+  log "installing the pinned composer into supergraph/node_modules"
+  (cd supergraph && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp supergraph/package-lock.json supergraph/node_modules/.promptsales-lock
 fi
 
 # Generated dev keys for encryption at rest (envelope encryption: key-encryption key and the

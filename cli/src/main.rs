@@ -1,5 +1,6 @@
 //! `promptsales`: the operator's command line. Each subcommand lives in its own module.
 
+mod compose;
 mod migrate;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ struct Cli {
 enum Command {
     /// Apply each store's DDL (tracked by version; running it again changes nothing).
     Migrate(migrate::Args),
+    /// Compose the subgraph SDLs into the supergraph the gateway serves.
+    Compose(compose::Args),
 }
 
 #[tokio::main]
@@ -23,5 +26,6 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init("info,sqlx=warn");
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Compose(args) => compose::run(args),
     }
 }
