@@ -1,0 +1,379 @@
+//! Runs a query plan: fetches in a `Parallel` run concurrently, a `Sequence` in order, a
+//! `Flatten` turns the objects at its path into deduplicated entity representations (built from
+//! the fetch's `requires`), and every result is merged back at the places it belongs. A fetch
+//! that fails leaves its fields missing and records errors at their paths, so the rest of the
+//! response still arrives.
+
+use std::{collections::HashMap, sync::Mutex};
+
+use futures_util::future::{BoxFuture, FutureExt, join_all};
+use hive_router_query_planner::{
+    ast::{selection_item::SelectionItem, selection_set::SelectionSet},
+    planner::plan_nodes::{BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, PlanNode},
+};
+use serde_json::{Map, Value};
+
+use crate::{
+    fetch::{FetchContext, Fetcher},
+    json::{self, Location},
+    response::GraphqlError,
+    schema::SchemaIndex,
+};
+
+/// One execution of one plan.
+pub struct Execution<'a> {
+    pub fetcher: &'a Fetcher,
+    pub schema: &'a SchemaIndex,
+    pub ctx: &'a FetchContext,
+    pub variables: &'a Map<String, Value>,
+    data: Mutex<Value>,
+    errors: Mutex<Vec<GraphqlError>>,
+}
+
+/// The entities of one `_entities` call: unique representations, and where each one's result goes.
+struct Entities {
+    representations: Vec<Value>,
+    targets: Vec<Vec<Location>>,
+}
+
+impl<'a> Execution<'a> {
+    pub fn new(
+        fetcher: &'a Fetcher,
+        schema: &'a SchemaIndex,
+        ctx: &'a FetchContext,
+        variables: &'a Map<String, Value>,
+    ) -> Execution<'a> {
+        Execution {
+            fetcher,
+            schema,
+            ctx,
+            variables,
+            data: Mutex::new(Value::Object(Map::new())),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The merged data and the errors collected on the way.
+    pub fn finish(self) -> (Value, Vec<GraphqlError>) {
+        (
+            self.data.into_inner().unwrap_or_else(|p| p.into_inner()),
+            self.errors.into_inner().unwrap_or_else(|p| p.into_inner()),
+        )
+    }
+
+    fn data(&self) -> std::sync::MutexGuard<'_, Value> {
+        // Locks are only held in synchronous sections, so a poisoned lock means a panic elsewhere
+        // mid-merge; its data is still the best answer we have.
+        self.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn error(&self, e: GraphqlError) {
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+    }
+
+    pub fn run<'s>(&'s self, node: &'s PlanNode) -> BoxFuture<'s, ()> {
+        async move {
+            match node {
+                PlanNode::Fetch(f) => self.root_fetch(f).await,
+                PlanNode::Sequence(s) => {
+                    for n in &s.nodes {
+                        self.run(n).await;
+                    }
+                }
+                PlanNode::Parallel(p) => {
+                    join_all(p.nodes.iter().map(|n| self.run(n))).await;
+                }
+                PlanNode::Flatten(fl) => match fl.node.as_ref() {
+                    PlanNode::Fetch(f) => self.entity_fetch(f, &fl.path).await,
+                    other => self.run(other).await,
+                },
+                PlanNode::BatchFetch(b) => self.batch_fetch(b).await,
+                PlanNode::Condition(c) => {
+                    let on = self
+                        .variables
+                        .get(&c.condition)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    let branch = if on { &c.if_clause } else { &c.else_clause };
+                    if let Some(n) = branch {
+                        self.run(n).await;
+                    }
+                }
+                PlanNode::Subscription(_) | PlanNode::Defer(_) => {
+                    self.error(
+                        GraphqlError::new("subscriptions and @defer are not supported").with_code("NOT_SUPPORTED"),
+                    );
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn fetch_variables(&self, usages: Option<&std::collections::BTreeSet<String>>) -> Map<String, Value> {
+        usages
+            .into_iter()
+            .flatten()
+            .filter_map(|name| self.variables.get(name).map(|v| (name.clone(), v.clone())))
+            .collect()
+    }
+
+    async fn root_fetch(&self, f: &FetchNode) {
+        let variables = self.fetch_variables(f.variable_usages.as_ref());
+        let result = self
+            .fetcher
+            .fetch(&f.service_name, &f.operation.document_str, variables, self.ctx)
+            .await;
+        match result {
+            Ok(mut response) => {
+                if let Some(rewrites) = &f.output_rewrites {
+                    json::rewrite(&mut response.data, rewrites, self.schema);
+                }
+                json::merge(&mut self.data(), response.data);
+                for e in response.errors {
+                    self.error(GraphqlError::from_subgraph(&e, &f.service_name));
+                }
+            }
+            Err(e) => {
+                // Every root field this fetch was to resolve gets the error.
+                for key in root_keys(&f.operation.document.operation.selection_set) {
+                    self.error(failed(&e, &f.service_name).with_path(vec![Value::from(key)]));
+                }
+            }
+        }
+    }
+
+    fn entities(
+        &self,
+        paths: &[&FlattenNodePath],
+        requires: &SelectionSet,
+        rewrites: Option<&Vec<FetchRewrite>>,
+    ) -> Entities {
+        let data = self.data();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Entities {
+            representations: Vec::new(),
+            targets: Vec::new(),
+        };
+        for path in paths {
+            for location in json::locations(&data, path.as_slice(), self.schema) {
+                let Some(object) = json::get(&data, &location) else {
+                    continue;
+                };
+                let Some(mut rep) = json::project(object, requires, self.schema) else {
+                    continue;
+                };
+                if let Some(r) = rewrites {
+                    json::rewrite(&mut rep, r, self.schema);
+                }
+                let key = rep.to_string();
+                let index = *seen.entry(key).or_insert_with(|| {
+                    out.representations.push(rep);
+                    out.targets.push(Vec::new());
+                    out.representations.len() - 1
+                });
+                out.targets[index].push(location);
+            }
+        }
+        out
+    }
+
+    async fn entity_fetch(&self, f: &FetchNode, path: &FlattenNodePath) {
+        let Some(requires) = &f.requires else {
+            return self.root_fetch(f).await;
+        };
+        let entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
+        if entities.representations.is_empty() {
+            return;
+        }
+        let mut variables = self.fetch_variables(f.variable_usages.as_ref());
+        let selection = entities_selection(&f.operation.document.operation.selection_set, None);
+        variables.insert("representations".into(), Value::Array(entities.representations.clone()));
+        let result = self
+            .fetcher
+            .fetch(&f.service_name, &f.operation.document_str, variables, self.ctx)
+            .await;
+        match result {
+            Ok(mut response) => {
+                let list = response.data.get_mut("_entities").map(Value::take);
+                self.merge_entities(list, &entities, f.output_rewrites.as_ref());
+                self.map_errors(response.errors, "_entities", &entities, &f.service_name);
+            }
+            Err(e) => self.fail_entities(&e, &f.service_name, &entities, selection),
+        }
+    }
+
+    async fn batch_fetch(&self, b: &BatchFetchNode) {
+        let batches: Vec<Entities> = b
+            .entity_batch
+            .aliases
+            .iter()
+            .map(|a| {
+                self.entities(
+                    &a.merge_paths.iter().collect::<Vec<_>>(),
+                    &a.requires,
+                    a.input_rewrites.as_ref(),
+                )
+            })
+            .collect();
+        if batches.iter().all(|e| e.representations.is_empty()) {
+            return;
+        }
+        let mut variables = self.fetch_variables(b.variable_usages.as_ref());
+        for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+            variables.insert(
+                alias.representations_variable_name.clone(),
+                Value::Array(entities.representations.clone()),
+            );
+        }
+        let result = self
+            .fetcher
+            .fetch(&b.service_name, &b.operation.document_str, variables, self.ctx)
+            .await;
+        match result {
+            Ok(mut response) => {
+                for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+                    let list = response.data.get_mut(&alias.alias).map(Value::take);
+                    self.merge_entities(list, entities, alias.output_rewrites.as_ref());
+                }
+                let mut by_alias: HashMap<&str, Vec<Value>> = HashMap::new();
+                for e in response.errors {
+                    let head = e
+                        .get("path")
+                        .and_then(|p| p.get(0))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    match b.entity_batch.aliases.iter().position(|a| a.alias == head) {
+                        Some(i) => by_alias
+                            .entry(b.entity_batch.aliases[i].alias.as_str())
+                            .or_default()
+                            .push(e),
+                        None => self.error(GraphqlError::from_subgraph(&e, &b.service_name)),
+                    }
+                }
+                for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+                    if let Some(errors) = by_alias.remove(alias.alias.as_str()) {
+                        self.map_errors(errors, &alias.alias, entities, &b.service_name);
+                    }
+                }
+            }
+            Err(e) => {
+                for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+                    let selection =
+                        entities_selection(&b.operation.document.operation.selection_set, Some(&alias.alias));
+                    self.fail_entities(&e, &b.service_name, entities, selection);
+                }
+            }
+        }
+    }
+
+    fn merge_entities(&self, list: Option<Value>, entities: &Entities, rewrites: Option<&Vec<FetchRewrite>>) {
+        let Some(Value::Array(items)) = list else { return };
+        let mut data = self.data();
+        for (mut item, targets) in items.into_iter().zip(&entities.targets) {
+            if item.is_null() {
+                continue;
+            }
+            if let Some(r) = rewrites {
+                json::rewrite(&mut item, r, self.schema);
+            }
+            for location in targets {
+                if let Some(slot) = json::get_mut(&mut data, location) {
+                    json::merge(slot, item.clone());
+                }
+            }
+        }
+    }
+
+    /// Subgraph errors at `[_entities, i, …rest]` move to every place entity `i` stands in the response.
+    fn map_errors(&self, errors: Vec<Value>, root: &str, entities: &Entities, subgraph: &str) {
+        for raw in errors {
+            let error = GraphqlError::from_subgraph(&raw, subgraph);
+            let index = match error.path.as_deref() {
+                Some([Value::String(head), Value::Number(i), ..]) if head == root => i.as_u64().map(|i| i as usize),
+                _ => None,
+            };
+            match index.and_then(|i| entities.targets.get(i)) {
+                Some(targets) => {
+                    let rest = error.path.as_ref().map(|p| p[2..].to_vec()).unwrap_or_default();
+                    for location in targets {
+                        let mut path = location.clone();
+                        path.extend(rest.iter().cloned());
+                        self.error(error.clone().with_path(path));
+                    }
+                }
+                None => self.error(GraphqlError { path: None, ..error }),
+            }
+        }
+    }
+
+    /// A failed entity fetch: an error at the first field it was to add to each entity.
+    fn fail_entities(
+        &self,
+        e: &crate::fetch::FetchError,
+        subgraph: &str,
+        entities: &Entities,
+        selection: Option<&SelectionSet>,
+    ) {
+        let data = self.data();
+        let mut errors = Vec::new();
+        for location in entities.targets.iter().flatten() {
+            let typename = json::get(&data, location)
+                .and_then(|o| o.get("__typename"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let mut path = location.clone();
+            if let Some(field) = selection.and_then(|s| first_field_for(s, typename, self.schema)) {
+                path.push(Value::from(field));
+            }
+            errors.push(failed(e, subgraph).with_path(path));
+        }
+        drop(data);
+        for err in errors {
+            self.error(err);
+        }
+    }
+}
+
+fn failed(e: &crate::fetch::FetchError, subgraph: &str) -> GraphqlError {
+    GraphqlError::new(e.to_string())
+        .with_code("SUBGRAPH_REQUEST_FAILED")
+        .with_subgraph(subgraph)
+}
+
+fn root_keys(selection: &SelectionSet) -> Vec<String> {
+    let mut keys = Vec::new();
+    for item in &selection.items {
+        match item {
+            SelectionItem::Field(f) if f.name != "__typename" => keys.push(f.selection_identifier().to_owned()),
+            SelectionItem::InlineFragment(frag) => keys.extend(root_keys(&frag.selections)),
+            _ => {}
+        }
+    }
+    keys
+}
+
+/// The selection inside `_entities` (or the aliased `_entities` of a batch).
+fn entities_selection<'s>(selection: &'s SelectionSet, alias: Option<&str>) -> Option<&'s SelectionSet> {
+    selection.items.iter().find_map(|item| match item {
+        SelectionItem::Field(f) if f.name == "_entities" && f.alias.as_deref() == alias => Some(&f.selections),
+        _ => None,
+    })
+}
+
+fn first_field_for(selection: &SelectionSet, typename: &str, schema: &SchemaIndex) -> Option<String> {
+    selection.items.iter().find_map(|item| match item {
+        SelectionItem::InlineFragment(f)
+            if f.type_condition == typename || schema.applies(&f.type_condition, typename) =>
+        {
+            f.selections.items.iter().find_map(|i| match i {
+                SelectionItem::Field(field) if field.name != "__typename" => {
+                    Some(field.selection_identifier().to_owned())
+                }
+                _ => None,
+            })
+        }
+        SelectionItem::Field(field) if field.name != "__typename" => Some(field.selection_identifier().to_owned()),
+        _ => None,
+    })
+}

@@ -1,0 +1,445 @@
+//! One GraphQL request, from text to response: parse (token limit), check limits, validate
+//! against the consumer schema, pick the operation, plan it (cached), execute the plan and shape
+//! the result. Every outcome carries the HTTP status the GraphQL-over-HTTP spec asks for.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use graphql_tools::{
+    static_graphql::query::{self as q, Definition, Document, OperationDefinition as Op},
+    validation::{rules::default_rules_validation_plan, validate::ValidationPlan},
+};
+use hive_router_query_planner::{
+    ast::normalization::normalize_operation,
+    planner::{Planner, QueryPlannerOptions, plan_nodes::QueryPlan},
+    utils::cancellation::CancellationToken,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::{
+    execute::Execution,
+    fetch::{FetchContext, Fetcher},
+    introspection::Introspection,
+    limits::{self, Limits},
+    response::{GraphqlError, Response},
+    schema::SchemaIndex,
+    shape::Shaper,
+};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the supergraph SDL does not parse: {0}")]
+    Parse(String),
+    #[error("the supergraph cannot be planned over: {0}")]
+    Planner(String),
+    #[error("the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// How the gateway treats operations and subgraphs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Operation limits (tokens, depth, aliases).
+    pub limits: Limits,
+    /// Whether `__schema` and `__type` are answered.
+    pub introspection: bool,
+    /// How many query plans are kept.
+    pub plan_cache_size: u64,
+    /// How long a subgraph fetch may take unless `subgraph_timeouts` names the subgraph.
+    #[serde(with = "millis")]
+    pub subgraph_timeout: Duration,
+    /// Per-subgraph fetch timeouts, in milliseconds.
+    pub subgraph_timeouts_ms: HashMap<String, u64>,
+    /// Subgraph URLs that replace the ones written in the supergraph.
+    pub subgraph_urls: HashMap<String, String>,
+    /// How long planning one operation may take before it is abandoned.
+    #[serde(with = "millis")]
+    pub plan_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            limits: Limits::default(),
+            introspection: true,
+            plan_cache_size: 1000,
+            subgraph_timeout: Duration::from_secs(10),
+            subgraph_timeouts_ms: HashMap::new(),
+            subgraph_urls: HashMap::new(),
+            plan_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// A GraphQL request as it arrived over HTTP.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub query: Option<String>,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    #[serde(default)]
+    pub variables: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub extensions: Option<Map<String, Value>>,
+}
+
+/// A response and the HTTP status it goes out with.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: u16,
+    pub response: Response,
+}
+
+impl Outcome {
+    fn bad(message: impl Into<String>, code: &str) -> Outcome {
+        Outcome {
+            status: 400,
+            response: Response::request_error(GraphqlError::new(message).with_code(code)),
+        }
+    }
+}
+
+/// The loaded supergraph and everything that serves it.
+pub struct Gateway {
+    planner: Planner,
+    schema: SchemaIndex,
+    validation: ValidationPlan,
+    plans: moka::sync::Cache<u64, Arc<QueryPlan>>,
+    fetcher: Fetcher,
+    introspection: Option<Introspection>,
+    options: Options,
+}
+
+impl Gateway {
+    pub fn new(supergraph_sdl: &str, options: Options) -> Result<Gateway, Error> {
+        let parsed = graphql_tools::parser::parse_schema(supergraph_sdl)
+            .map_err(|e| Error::Parse(e.to_string()))?
+            .into_static();
+        let planner = Planner::new_from_supergraph(&parsed, QueryPlannerOptions::default())
+            .map_err(|e| Error::Planner(e.to_string()))?;
+        let schema = SchemaIndex::new(&planner.consumer_schema.document);
+        let mut endpoints = planner.supergraph.subgraph_endpoint_map.clone();
+        for (name, url) in &options.subgraph_urls {
+            endpoints.insert(name.clone(), url.clone());
+        }
+        let timeouts = options
+            .subgraph_timeouts_ms
+            .iter()
+            .map(|(k, v)| (k.clone(), Duration::from_millis(*v)))
+            .collect();
+        let fetcher = Fetcher::new(endpoints, options.subgraph_timeout, timeouts)?;
+        let introspection = options
+            .introspection
+            .then(|| Introspection::new(&planner.consumer_schema.document))
+            .transpose()
+            .map_err(Error::Planner)?;
+        Ok(Gateway {
+            schema,
+            validation: default_rules_validation_plan(),
+            plans: moka::sync::Cache::new(options.plan_cache_size),
+            fetcher,
+            introspection,
+            planner,
+            options,
+        })
+    }
+
+    /// The subgraphs and the URLs their fetches go to.
+    pub fn subgraphs(&self) -> Vec<(String, String)> {
+        let mut list: Vec<(String, String)> = self
+            .planner
+            .supergraph
+            .subgraph_endpoint_map
+            .keys()
+            .map(|k| (k.clone(), self.fetcher.endpoint(k).unwrap_or_default().to_owned()))
+            .collect();
+        list.sort();
+        list
+    }
+
+    /// The plan of an operation (cached), for execution and for inspection.
+    pub fn plan(&self, query: &str, operation_name: Option<&str>) -> Result<Arc<QueryPlan>, String> {
+        let doc = graphql_tools::parser::parse_query::<String>(query)
+            .map_err(|e| e.to_string())?
+            .into_static();
+        self.plan_document(query, &doc, operation_name)
+    }
+
+    fn plan_document(
+        &self,
+        query: &str,
+        doc: &Document,
+        operation_name: Option<&str>,
+    ) -> Result<Arc<QueryPlan>, String> {
+        // The plan depends on the text, the chosen operation and the supergraph; progressive
+        // override labels would join the key once they are used.
+        let mut hasher = std::hash::DefaultHasher::new();
+        (query, operation_name, self.planner.consumer_schema.hash).hash(&mut hasher);
+        let key = hasher.finish();
+        if let Some(plan) = self.plans.get(&key) {
+            metrics::counter!("gateway_plan_cache_total", "result" => "hit").increment(1);
+            return Ok(plan);
+        }
+        metrics::counter!("gateway_plan_cache_total", "result" => "miss").increment(1);
+        let started = Instant::now();
+        let normalized =
+            normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
+        let token = CancellationToken::with_timeout(self.options.plan_timeout);
+        let plan = self
+            .planner
+            .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
+            .map_err(|e| e.to_string())?;
+        metrics::histogram!("gateway_plan_duration_seconds").record(started.elapsed().as_secs_f64());
+        let plan = Arc::new(plan);
+        self.plans.insert(key, plan.clone());
+        Ok(plan)
+    }
+
+    /// Runs one request. `allow_mutation` is false for GET.
+    pub async fn execute(&self, request: Request, allow_mutation: bool, ctx: &FetchContext) -> Outcome {
+        let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
+            return Outcome::bad("the request has no query", "BAD_REQUEST");
+        };
+        let doc = match graphql_tools::parser::parse_query_with_token_limit::<String>(
+            query,
+            self.options.limits.max_tokens,
+        ) {
+            Ok(d) => d.into_static(),
+            Err(e) => {
+                let message = e.to_string();
+                let code = if message.contains("token limit") {
+                    "LIMIT_EXCEEDED"
+                } else {
+                    "GRAPHQL_PARSE_FAILED"
+                };
+                return Outcome::bad(message.trim().to_owned(), code);
+            }
+        };
+        if let Err(why) = limits::check(&doc, &self.options.limits) {
+            return Outcome::bad(why, "LIMIT_EXCEEDED");
+        }
+        let errors = graphql_tools::validation::validate::validate(
+            &self.planner.consumer_schema.document,
+            &doc,
+            &self.validation,
+        );
+        if !errors.is_empty() {
+            return Outcome {
+                status: 400,
+                response: Response {
+                    data: None,
+                    errors: errors
+                        .into_iter()
+                        .map(|e| {
+                            let mut err = GraphqlError::new(e.message).with_code("GRAPHQL_VALIDATION_FAILED");
+                            let locations: Vec<Value> = e
+                                .locations
+                                .iter()
+                                .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
+                                .collect();
+                            err.extensions.insert("locations".into(), Value::Array(locations));
+                            err
+                        })
+                        .collect(),
+                },
+            };
+        }
+        let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
+        let Some(op) = select_operation(&doc, operation_name) else {
+            return Outcome::bad(
+                match operation_name {
+                    Some(n) => format!("the document has no operation named {n}"),
+                    None => "the document has several operations: say which one with operationName".into(),
+                },
+                "BAD_REQUEST",
+            );
+        };
+        let (kind, selection, var_defs) = parts(op);
+        if kind == "subscription" {
+            return Outcome::bad("subscriptions are not supported", "NOT_SUPPORTED");
+        }
+        if kind == "mutation" && !allow_mutation {
+            return Outcome {
+                status: 405,
+                response: Response::request_error(
+                    GraphqlError::new("mutations are only accepted over POST").with_code("METHOD_NOT_ALLOWED"),
+                ),
+            };
+        }
+        let variables = match coerce_variables(var_defs, request.variables.unwrap_or_default()) {
+            Ok(v) => v,
+            Err(why) => return Outcome::bad(why, "BAD_USER_INPUT"),
+        };
+        let fragments = doc
+            .definitions
+            .iter()
+            .filter_map(|d| match d {
+                Definition::Fragment(f) => Some((f.name.as_str(), f)),
+                Definition::Operation(_) => None,
+            })
+            .collect();
+        let introspective = root_fields(selection, &doc)
+            .into_iter()
+            .filter(|n| n.starts_with("__") && n != "__typename")
+            .count();
+        let root_type = if kind == "mutation" {
+            self.schema.mutation.clone().unwrap_or_else(|| "Mutation".into())
+        } else {
+            self.schema.query.clone()
+        };
+        if introspective > 0 {
+            let Some(introspection) = &self.introspection else {
+                return Outcome::bad("introspection is disabled", "INTROSPECTION_DISABLED");
+            };
+            let data_fields = root_fields(selection, &doc)
+                .into_iter()
+                .filter(|n| !n.starts_with("__"))
+                .count();
+            if data_fields > 0 {
+                return Outcome::bad(
+                    "ask for __schema and __type in an operation of their own, without data fields",
+                    "BAD_REQUEST",
+                );
+            }
+            let response = introspection.execute(query, operation_name, &variables).await;
+            return Outcome { status: 200, response };
+        }
+        let plan = match self.plan_document(query, &doc, operation_name) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::error!(error = %why, "planning failed");
+                return Outcome {
+                    status: 500,
+                    response: Response::request_error(
+                        GraphqlError::new("the gateway could not plan this operation").with_code("INTERNAL"),
+                    ),
+                };
+            }
+        };
+        let execution = Execution::new(&self.fetcher, &self.schema, ctx, &variables);
+        if let Some(node) = &plan.node {
+            execution.run(node).await;
+        }
+        let (data, mut errors) = execution.finish();
+        let mut shaper = Shaper {
+            schema: &self.schema,
+            fragments,
+            variables: &variables,
+            errors: &mut errors,
+        };
+        let data = shaper.shape_root(&root_type, selection, &data);
+        Outcome {
+            status: 200,
+            response: Response {
+                data: Some(data),
+                errors,
+            },
+        }
+    }
+}
+
+fn select_operation<'d>(doc: &'d Document, name: Option<&str>) -> Option<&'d Op> {
+    let mut ops = doc.definitions.iter().filter_map(|d| match d {
+        Definition::Operation(op) => Some(op),
+        Definition::Fragment(_) => None,
+    });
+    match name {
+        Some(n) => ops.find(|op| op_name(op) == Some(n)),
+        None => {
+            let first = ops.next()?;
+            ops.next().is_none().then_some(first)
+        }
+    }
+}
+
+fn op_name(op: &Op) -> Option<&str> {
+    match op {
+        Op::SelectionSet(_) => None,
+        Op::Query(q) => q.name.as_deref(),
+        Op::Mutation(m) => m.name.as_deref(),
+        Op::Subscription(s) => s.name.as_deref(),
+    }
+}
+
+fn parts(op: &Op) -> (&'static str, &q::SelectionSet, &[q::VariableDefinition]) {
+    match op {
+        Op::SelectionSet(s) => ("query", s, &[]),
+        Op::Query(q) => ("query", &q.selection_set, &q.variable_definitions),
+        Op::Mutation(m) => ("mutation", &m.selection_set, &m.variable_definitions),
+        Op::Subscription(s) => ("subscription", &s.selection_set, &s.variable_definitions),
+    }
+}
+
+/// Root field names, through fragments.
+fn root_fields(selection: &q::SelectionSet, doc: &Document) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in &selection.items {
+        match item {
+            q::Selection::Field(f) => out.push(f.name.clone()),
+            q::Selection::InlineFragment(i) => out.extend(root_fields(&i.selection_set, doc)),
+            q::Selection::FragmentSpread(s) => {
+                for d in &doc.definitions {
+                    if let Definition::Fragment(f) = d
+                        && f.name == s.fragment_name
+                    {
+                        out.extend(root_fields(&f.selection_set, doc));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Provided variables plus defaults; a missing non-null variable without a default is refused.
+fn coerce_variables(
+    defs: &[q::VariableDefinition],
+    mut provided: Map<String, Value>,
+) -> Result<Map<String, Value>, String> {
+    for def in defs {
+        if provided.contains_key(&def.name) {
+            continue;
+        }
+        match &def.default_value {
+            Some(v) => {
+                provided.insert(def.name.clone(), to_json(v));
+            }
+            None if matches!(def.var_type, q::Type::NonNullType(_)) => {
+                return Err(format!("variable ${} of a non-null type was not given", def.name));
+            }
+            None => {}
+        }
+    }
+    Ok(provided)
+}
+
+fn to_json(v: &q::Value) -> Value {
+    match v {
+        q::Value::Variable(_) | q::Value::Null => Value::Null,
+        q::Value::Int(n) => n.as_i64().map_or(Value::Null, Value::from),
+        q::Value::Float(f) => Value::from(*f),
+        q::Value::String(s) => Value::from(s.as_str()),
+        q::Value::Boolean(b) => Value::from(*b),
+        q::Value::Enum(e) => Value::from(e.as_str()),
+        q::Value::List(items) => Value::Array(items.iter().map(to_json).collect()),
+        q::Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+    }
+}

@@ -1,0 +1,16 @@
+//! The PromptSales gateway: plans each operation over the composed supergraph with the Federation
+//! v2 query planner, executes the plan against the subgraphs and shapes the response.
+
+pub mod config;
+mod execute;
+pub mod fetch;
+pub mod gateway;
+mod introspection;
+mod json;
+pub mod limits;
+pub mod response;
+mod schema;
+pub mod server;
+mod shape;
+
+pub use gateway::{Gateway, Options, Outcome, Request};

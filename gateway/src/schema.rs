@@ -1,0 +1,134 @@
+//! What response shaping needs to know about the consumer schema (the supergraph without its
+//! federation internals): each type's kind, each field's type, and the object types an interface
+//! or union stands for.
+
+use std::collections::{BTreeSet, HashMap};
+
+use graphql_tools::static_graphql::schema::{Definition, Document, Type, TypeDefinition};
+
+/// A field's type with its list and non-null wrappers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    Named(String),
+    List(Box<FieldType>),
+    NonNull(Box<FieldType>),
+}
+
+impl FieldType {
+    fn from_ast(t: &Type) -> FieldType {
+        match t {
+            Type::NamedType(n) => FieldType::Named(n.clone()),
+            Type::ListType(inner) => FieldType::List(Box::new(FieldType::from_ast(inner))),
+            Type::NonNullType(inner) => FieldType::NonNull(Box::new(FieldType::from_ast(inner))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Object,
+    Interface,
+    Union,
+    Leaf,
+    Input,
+}
+
+#[derive(Debug)]
+pub struct TypeInfo {
+    pub kind: Kind,
+    pub fields: HashMap<String, FieldType>,
+    /// For interfaces and unions: the object types that can stand in their place.
+    pub possible: BTreeSet<String>,
+}
+
+/// The consumer schema, indexed.
+#[derive(Debug)]
+pub struct SchemaIndex {
+    pub types: HashMap<String, TypeInfo>,
+    pub query: String,
+    pub mutation: Option<String>,
+}
+
+impl SchemaIndex {
+    pub fn new(doc: &Document) -> SchemaIndex {
+        let mut types: HashMap<String, TypeInfo> = HashMap::new();
+        let mut implements: Vec<(String, String)> = Vec::new();
+        let mut query = "Query".to_owned();
+        let mut mutation = None;
+        for def in &doc.definitions {
+            match def {
+                Definition::SchemaDefinition(s) => {
+                    if let Some(q) = &s.query {
+                        query = q.clone();
+                    }
+                    mutation = s.mutation.clone();
+                }
+                Definition::TypeDefinition(td) => {
+                    let (name, info) = match td {
+                        TypeDefinition::Object(o) => {
+                            for i in &o.implements_interfaces {
+                                implements.push((i.clone(), o.name.clone()));
+                            }
+                            let fields = o
+                                .fields
+                                .iter()
+                                .map(|f| (f.name.clone(), FieldType::from_ast(&f.field_type)));
+                            (o.name.clone(), info(Kind::Object, fields.collect(), BTreeSet::new()))
+                        }
+                        TypeDefinition::Interface(i) => {
+                            let fields = i
+                                .fields
+                                .iter()
+                                .map(|f| (f.name.clone(), FieldType::from_ast(&f.field_type)));
+                            (i.name.clone(), info(Kind::Interface, fields.collect(), BTreeSet::new()))
+                        }
+                        TypeDefinition::Union(u) => (
+                            u.name.clone(),
+                            info(Kind::Union, HashMap::new(), u.types.iter().cloned().collect()),
+                        ),
+                        TypeDefinition::Scalar(s) => {
+                            (s.name.clone(), info(Kind::Leaf, HashMap::new(), BTreeSet::new()))
+                        }
+                        TypeDefinition::Enum(e) => (e.name.clone(), info(Kind::Leaf, HashMap::new(), BTreeSet::new())),
+                        TypeDefinition::InputObject(i) => {
+                            (i.name.clone(), info(Kind::Input, HashMap::new(), BTreeSet::new()))
+                        }
+                    };
+                    types.insert(name, info);
+                }
+                _ => {}
+            }
+        }
+        if mutation.is_none() && types.contains_key("Mutation") {
+            mutation = Some("Mutation".to_owned());
+        }
+        for (interface, object) in implements {
+            if let Some(t) = types.get_mut(&interface) {
+                t.possible.insert(object);
+            }
+        }
+        for leaf in ["String", "Int", "Float", "Boolean", "ID"] {
+            types
+                .entry(leaf.to_owned())
+                .or_insert_with(|| info(Kind::Leaf, HashMap::new(), BTreeSet::new()));
+        }
+        SchemaIndex { types, query, mutation }
+    }
+
+    pub fn kind(&self, type_name: &str) -> Option<Kind> {
+        self.types.get(type_name).map(|t| t.kind)
+    }
+
+    pub fn field(&self, type_name: &str, field: &str) -> Option<&FieldType> {
+        self.types.get(type_name)?.fields.get(field)
+    }
+
+    /// Whether a fragment with type condition `condition` applies to an object of type `object`.
+    pub fn applies(&self, condition: &str, object: &str) -> bool {
+        condition == object || self.types.get(condition).is_some_and(|t| t.possible.contains(object))
+    }
+}
+
+fn info(kind: Kind, fields: HashMap<String, FieldType>, possible: BTreeSet<String>) -> TypeInfo {
+    TypeInfo { kind, fields, possible }
+}

@@ -1,0 +1,198 @@
+//! The HTTP front, per the GraphQL-over-HTTP spec: `POST /graphql` (JSON), `GET /graphql` (query
+//! parameters; queries only), `application/graphql-response+json` with 200 for executed requests,
+//! 400 for documents that do not parse or validate, 405 for mutations over GET and 415 for other
+//! content types; GraphiQL at `/`, and the operational routes of `platform::service`.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::http::GraphiQLSource;
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response as HttpResponse},
+    routing::get,
+};
+use promptsales_platform::{
+    claims::{Claims, ClaimsKey},
+    service::{self, REQUEST_ID},
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::{
+    config::HttpOptions,
+    fetch::FetchContext,
+    gateway::{Gateway, Outcome, Request},
+    response::{GraphqlError, Response},
+};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+#[derive(Clone)]
+struct AppState {
+    gateway: Arc<Gateway>,
+    key: ClaimsKey,
+    scopes: Arc<Vec<String>>,
+}
+
+/// The gateway's router with the standard layers.
+pub fn router(gateway: Arc<Gateway>, key: ClaimsKey, options: HttpOptions) -> Router {
+    let state = AppState {
+        gateway,
+        key,
+        scopes: Arc::new(options.anonymous_scopes.clone()),
+    };
+    let mut router = Router::new()
+        .route("/graphql", get(get_graphql).post(post_graphql))
+        .with_state(state);
+    if options.graphiql {
+        let page = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("PromptSales")
+            .finish();
+        router = router.route("/", get(move || async move { Html(page) }));
+    }
+    // The router exists only once the supergraph is loaded and planned over; a subgraph being
+    // down never makes the gateway unready (it answers with partial data instead).
+    let ready: service::ReadyCheck = Arc::new(|| Box::pin(async { Ok(()) }));
+    let router = router.merge(service::operational_routes(ready));
+    service::with_standard_layers(
+        router,
+        "gateway",
+        Duration::from_secs(options.request_timeout_secs),
+        options.max_body_bytes,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+async fn get_graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> HttpResponse {
+    let legacy = wants_legacy_json(&headers);
+    let parse = |s: Option<String>, what: &str| -> Result<Option<Map<String, Value>>, Outcome> {
+        match s.filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|_| bad_request(format!("{what} is not a JSON object"))),
+        }
+    };
+    let request = match (
+        parse(params.variables, "variables"),
+        parse(params.extensions, "extensions"),
+    ) {
+        (Ok(variables), Ok(extensions)) => Request {
+            query: params.query,
+            operation_name: params.operation_name,
+            variables,
+            extensions,
+        },
+        (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
+    };
+    let outcome = run(&state, &headers, request, false).await;
+    respond(outcome, legacy)
+}
+
+async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+    let legacy = wants_legacy_json(&headers);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some("application/json") {
+        let outcome = Outcome {
+            status: 415,
+            response: Response::request_error(
+                GraphqlError::new("send the request as application/json").with_code("UNSUPPORTED_MEDIA_TYPE"),
+            ),
+        };
+        return respond(outcome, legacy);
+    }
+    let request: Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
+    };
+    let outcome = run(&state, &headers, request, true).await;
+    respond(outcome, legacy)
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_mutation: bool) -> Outcome {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = header(REQUEST_ID);
+    // Until JWT validation (issue 6) identifies callers, every caller is anonymous with the
+    // configured scopes; subgraphs still get a signed claims header and refuse requests without.
+    let claims = Claims {
+        rid: request_id.clone(),
+        ..Claims::staff(
+            "anonymous",
+            &state.scopes.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let ctx = FetchContext {
+        claims: state.key.sign(&claims),
+        request_id,
+        traceparent: header("traceparent").or_else(|| Some(new_traceparent())),
+        tracestate: header("tracestate"),
+    };
+    let started = std::time::Instant::now();
+    let outcome = state.gateway.execute(request, allow_mutation, &ctx).await;
+    metrics::histogram!("gateway_operation_duration_seconds", "status" => outcome.status.to_string())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("gateway_operations_total", "status" => outcome.status.to_string(), "errors" => (!outcome.response.errors.is_empty()).to_string()).increment(1);
+    outcome
+}
+
+/// A fresh W3C trace context when the caller sent none, so subgraph logs of one request correlate.
+fn new_traceparent() -> String {
+    let trace = uuid::Uuid::new_v4().simple().to_string();
+    let span = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    format!("00-{trace}-{span}-01")
+}
+
+fn bad_request(message: String) -> Outcome {
+    Outcome {
+        status: 400,
+        response: Response::request_error(GraphqlError::new(message).with_code("BAD_REQUEST")),
+    }
+}
+
+/// A client that accepts only `application/json` gets the legacy behaviour of the spec: 200 for
+/// every well-formed request, with the errors in the body.
+fn wants_legacy_json(headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accept.contains("application/json") && !accept.contains(GRAPHQL_RESPONSE) && !accept.contains("*/*")
+}
+
+fn respond(outcome: Outcome, legacy: bool) -> HttpResponse {
+    let (status, content_type) = if legacy {
+        let status = if outcome.status == 400 { 200 } else { outcome.status };
+        (status, "application/json")
+    } else {
+        (outcome.status, GRAPHQL_RESPONSE)
+    };
+    let body = serde_json::to_vec(&outcome.response).expect("a response of JSON values serialises");
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, content_type)],
+        body,
+    )
+        .into_response();
+    if status == 405 {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    }
+    response
+}
