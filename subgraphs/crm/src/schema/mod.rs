@@ -1,0 +1,130 @@
+//! The GraphQL schema of the crm subgraph (Federation v2): customers with their PII sealed at rest
+//! (opened per request, masked unless the caller holds `crm:pii`), leads, interactions and sales,
+//! and the crm side of a Campaign (owned by ads).
+
+mod campaign;
+mod cursor;
+mod enums;
+mod loaders;
+pub mod pii;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ID, Result, Schema,
+    connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields},
+    dataloader::DataLoader,
+};
+pub use campaign::*;
+pub use enums::*;
+pub use loaders::Loaders;
+use promptsales_platform::{
+    claims::Claims,
+    crypto::Keyring,
+    gql::{self, bad_input},
+};
+pub use query::Query;
+pub use types::*;
+use uuid::Uuid;
+
+use crate::store::{CrmStore, Page};
+
+pub type CrmSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Most items one page may hold.
+pub const MAX_PAGE: usize = 100;
+const DEFAULT_PAGE: usize = 20;
+/// `…UpdatedSince` pages are bigger: the ETL reads them in bulk.
+const ETL_PAGE: usize = 100;
+const MAX_ETL_PAGE: usize = 1_000;
+
+/// Builds the schema over a store and the keyring that opens the customers' PII, with depth and
+/// complexity limits and the extension that flags responses holding decrypted PII.
+pub fn build_schema(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> CrmSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(12)
+        .limit_complexity(5_000)
+        .extension(pii::MarkPiiResponses)
+        .data(store)
+        .data(keyring)
+        .finish()
+}
+
+/// Request-scoped data: DataLoaders bound to the caller's organization, and the flag raised when a
+/// PII value leaves in clear.
+pub fn per_request(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> gql::PerRequest {
+    Arc::new(move |claims: &Claims, request| {
+        request
+            .data(DataLoader::new(
+                Loaders {
+                    store: store.clone(),
+                    keyring: keyring.clone(),
+                    tenant: claims.org,
+                },
+                tokio::spawn,
+            ))
+            .data(pii::PiiFlag::default())
+    })
+}
+
+pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Arc<dyn CrmStore> {
+    ctx.data_unchecked::<Arc<dyn CrmStore>>()
+}
+
+pub(crate) fn keyring<'a>(ctx: &'a Context<'_>) -> &'a Keyring {
+    ctx.data_unchecked::<Arc<Keyring>>()
+}
+
+pub(crate) fn tenant(ctx: &Context<'_>) -> Option<Uuid> {
+    ctx.data_opt::<Claims>().and_then(|c| c.org)
+}
+
+pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<Loaders> {
+    ctx.data_unchecked::<DataLoader<Loaders>>()
+}
+
+pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| bad_input(field, "uuid", "must be a UUID"))
+}
+
+/// Extra fields of a connection.
+#[derive(async_graphql::SimpleObject)]
+pub struct ConnectionFields {
+    /// How many items the whole list holds (all pages).
+    pub total_count: i64,
+}
+
+/// A connection with a total count, named after its node (`CustomerConnection`, …).
+pub type Conn<
+    T,
+    E = EmptyFields,
+    C = async_graphql::connection::DefaultConnectionName,
+    D = async_graphql::connection::DefaultEdgeName,
+> = Connection<String, T, ConnectionFields, E, C, D>;
+
+/// A store page as a connection: `cursor` gives each item's cursor, `node` its GraphQL value.
+pub(crate) fn connection<T, N, C, D>(
+    page: Page<T>,
+    had_cursor: bool,
+    cursor: impl Fn(&T) -> String,
+    node: impl Fn(T) -> N,
+) -> Conn<N, EmptyFields, C, D>
+where
+    N: async_graphql::OutputType,
+    C: ConnectionNameType,
+    D: EdgeNameType,
+{
+    let mut conn = Connection::with_additional_fields(
+        had_cursor,
+        page.has_more,
+        ConnectionFields {
+            total_count: page.total,
+        },
+    );
+    conn.edges
+        .extend(page.items.into_iter().map(|item| Edge::new(cursor(&item), node(item))));
+    conn
+}
