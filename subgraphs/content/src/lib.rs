@@ -1,1 +1,71 @@
-//! The content subgraph (being written).
+//! The PromptContent subgraph: the image library (metadata, hashtags, usage rights, and the bytes
+//! served at `/images/{id}`), the hashtag vocabulary, content requests, campaign logs and
+//! integrations, over MongoDB (prescribed) or its PostgreSQL jsonb twin. A library (schema,
+//! store, router) plus a thin binary, so tests drive it in-process.
+
+mod config;
+pub mod images;
+pub mod schema;
+pub mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::bail;
+use axum::Router;
+pub use config::Config;
+use promptsales_platform::{
+    Backend, Store,
+    claims::ClaimsKey,
+    gql::{SubgraphHttp, subgraph_router},
+    service,
+};
+pub use schema::{ContentSchema, ImageLinks, build_schema};
+use store::{ContentStore, MongoStore, PgStore};
+
+/// What the subgraph needs to serve.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn ContentStore>,
+    pub claims_key: ClaimsKey,
+}
+
+/// Connects to the store the configuration names, with the adapter its URL scheme picks.
+pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
+    let url = config.store_url();
+    url.check_for(Store::Content)?;
+    let store: Arc<dyn ContentStore> = match url.backend() {
+        Backend::Postgres => Arc::new(PgStore::connect(&url).await?),
+        Backend::Mongo => Arc::new(MongoStore::connect(&url).await?),
+        Backend::Mssql => bail!("the content store has no SQL Server adapter"),
+    };
+    let claims_key = ClaimsKey::from_env()?;
+    Ok(AppState { store, claims_key })
+}
+
+/// The HTTP front: `/graphql`, `/graphiql` (dev), `/images/{id}`, `/healthz`, `/readyz`, `/metrics`.
+pub fn app(state: AppState, config: &Config) -> Router {
+    let store = state.store.clone();
+    let ready = Arc::new(move || {
+        let store = store.clone();
+        Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) }) as _
+    });
+    let links = ImageLinks::new(config.public_url.as_deref());
+    let graphql = subgraph_router(
+        build_schema(state.store.clone(), links),
+        SubgraphHttp {
+            name: "content",
+            claims_key: state.claims_key.clone(),
+            dev_graphiql: config.dev_graphiql,
+            ready,
+            per_request: schema::per_request(state.store.clone()),
+        },
+    );
+    // Image bytes take longer than a GraphQL answer on a slow link; GETs carry no body worth a limit.
+    let images = service::with_standard_layers(
+        images::router(state.store, state.claims_key),
+        "content",
+        Duration::from_secs(60),
+        1024,
+    );
+    graphql.merge(images)
+}

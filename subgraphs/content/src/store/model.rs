@@ -1,0 +1,142 @@
+//! Documents of the content store, as the GraphQL layer reads them. Each is deserialized from the
+//! canonical form of a document (see [`super::document::to_plain`]): MongoDB's document, or the
+//! PostgreSQL twin's columns plus `doc`, with UUIDs as strings and times as RFC 3339.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An image of the content library (metadata; the bytes are in [`ImageBlob`]).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Image {
+    #[serde(rename = "_id", alias = "id")]
+    pub id: Uuid,
+    /// `None` for the shared stock library.
+    pub organization_id: Option<Uuid>,
+    pub file: ImageFile,
+    pub format: String,
+    pub description: String,
+    pub alt_text: String,
+    pub hashtags: Vec<String>,
+    pub palette: Vec<String>,
+    pub subjects: Vec<String>,
+    pub usage_rights: UsageRights,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImageFile {
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UsageRights {
+    pub license: String,
+    pub owner: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub allowed_channels: Vec<String>,
+}
+
+/// The bytes of an image, with what an HTTP response needs.
+#[derive(Debug, Clone)]
+pub struct ImageBlob {
+    pub content_type: String,
+    /// SHA-256 of `data`, lowercase hex.
+    pub sha256: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hashtag {
+    #[serde(rename = "_id", alias = "id")]
+    pub id: Uuid,
+    pub tag: String,
+    pub category: String,
+    pub usage_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContentRequest {
+    #[serde(rename = "_id", alias = "id")]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub campaign_id: Uuid,
+    pub campaign_description: String,
+    pub target_audiences: Vec<TargetAudience>,
+    pub status: String,
+    pub requested_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetAudience {
+    pub name: String,
+    pub age_min: i32,
+    pub age_max: i32,
+    pub locales: Vec<String>,
+    pub interests: Vec<String>,
+    pub country_codes: Vec<String>,
+}
+
+/// A content request to write; the store adds status `open` and the times.
+#[derive(Debug, Clone)]
+pub struct NewContentRequest {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub campaign_id: Uuid,
+    pub requested_by: Uuid,
+    pub campaign_description: String,
+    pub target_audiences: Vec<TargetAudience>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignLog {
+    #[serde(rename = "_id", alias = "id")]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub campaign_id: Uuid,
+    pub population: String,
+    pub channel_code: String,
+    pub messages: Vec<LogMessage>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogMessage {
+    pub at: DateTime<Utc>,
+    pub locale: String,
+    pub text: String,
+}
+
+/// An integration without its credentials: adapters never read the ciphertext, only whether it
+/// is there and which key made it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Integration {
+    #[serde(rename = "_id", alias = "id")]
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub endpoint: String,
+    pub auth_method: String,
+    pub has_credentials: bool,
+    pub credentials_key_id: Option<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
