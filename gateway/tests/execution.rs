@@ -1,0 +1,473 @@
+//! Full responses of the fixture shop through the gateway: aliases, fragments on interfaces and
+//! unions, entity joins across subgraphs, @requires, @provides, @override, null propagation and
+//! partial data when a subgraph is down.
+
+mod fixtures;
+
+use fixtures::Stack;
+use insta::assert_json_snapshot;
+use serde_json::json;
+
+#[tokio::test]
+async fn should_answer_aliases_and_typename_from_one_subgraph() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query(r#"{ cheap: topProducts(first: 2) { id: upc title: name __typename } one: product(upc: "3") { name } }"#)
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "cheap": [
+              {
+                "id": "1",
+                "title": "Table",
+                "__typename": "Product"
+              },
+              {
+                "id": "2",
+                "title": "Couch",
+                "__typename": "Product"
+              }
+            ],
+            "one": {
+              "name": "Chair"
+            }
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_join_entities_across_three_subgraphs() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query("{ topProducts { upc name inStock reviews { body author { name username } } } }")
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "name": "Table",
+                "inStock": true,
+                "reviews": [
+                  {
+                    "body": "Love it",
+                    "author": {
+                      "name": "Ada Lovelace",
+                      "username": "ada"
+                    }
+                  },
+                  {
+                    "body": "Prefer something else",
+                    "author": {
+                      "name": "Alan Turing",
+                      "username": "alan"
+                    }
+                  }
+                ]
+              },
+              {
+                "upc": "2",
+                "name": "Couch",
+                "inStock": false,
+                "reviews": [
+                  {
+                    "body": "Too expensive",
+                    "author": {
+                      "name": "Ada Lovelace",
+                      "username": "ada"
+                    }
+                  }
+                ]
+              },
+              {
+                "upc": "3",
+                "name": "Chair",
+                "inStock": true,
+                "reviews": [
+                  {
+                    "body": "Could be better",
+                    "author": {
+                      "name": "Alan Turing",
+                      "username": "alan"
+                    }
+                  }
+                ]
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_send_requires_fields_to_the_subgraph_that_requires_them() {
+    let stack = Stack::start().await;
+    let body = stack.query("{ topProducts { upc shippingEstimate } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "shippingEstimate": 50
+              },
+              {
+                "upc": "2",
+                "shippingEstimate": 0
+              },
+              {
+                "upc": "3",
+                "shippingEstimate": 25
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_take_provided_fields_from_the_providing_subgraph() {
+    let stack = Stack::start().await;
+    let body = stack.query("{ reviews { id product { name } } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "reviews": [
+              {
+                "id": "r1",
+                "product": {
+                  "name": "Table"
+                }
+              },
+              {
+                "id": "r2",
+                "product": {
+                  "name": "Couch"
+                }
+              },
+              {
+                "id": "r3",
+                "product": {
+                  "name": "Chair"
+                }
+              },
+              {
+                "id": "r4",
+                "product": {
+                  "name": "Table"
+                }
+              }
+            ]
+          }
+        }
+        "#);
+    let fetched: Vec<&str> = stack.seen.lock().expect("lock").iter().map(|s| s.subgraph).collect();
+    assert_eq!(fetched, ["reviews"], "the product names come with the reviews");
+}
+
+#[tokio::test]
+async fn should_resolve_overridden_fields_in_the_overriding_subgraph() {
+    let stack = Stack::start().await;
+    let body = stack.query("{ reviews { author { name } } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "reviews": [
+              {
+                "author": {
+                  "name": "Ada Lovelace"
+                }
+              },
+              {
+                "author": {
+                  "name": "Ada Lovelace"
+                }
+              },
+              {
+                "author": {
+                  "name": "Alan Turing"
+                }
+              },
+              {
+                "author": {
+                  "name": "Alan Turing"
+                }
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_apply_fragments_on_interfaces_and_named_fragments() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query(
+            "{ feedback { __typename id ...on Review { rating product { upc price } } ...Q } }
+             fragment Q on Question { answered text: body }",
+        )
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "feedback": [
+              {
+                "__typename": "Review",
+                "id": "r1",
+                "rating": 5,
+                "product": {
+                  "upc": "1",
+                  "price": 899
+                }
+              },
+              {
+                "__typename": "Review",
+                "id": "r2",
+                "rating": 1,
+                "product": {
+                  "upc": "2",
+                  "price": 1299
+                }
+              },
+              {
+                "__typename": "Question",
+                "id": "q1",
+                "answered": false,
+                "text": "Does it fold?"
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_apply_fragments_on_unions_and_join_union_members() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query(r#"{ search(term: "e") { __typename ... on Review { body } ... on Product { upc name inStock } } }"#)
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "search": [
+              {
+                "__typename": "Review",
+                "body": "Love it"
+              },
+              {
+                "__typename": "Review",
+                "body": "Too expensive"
+              },
+              {
+                "__typename": "Review",
+                "body": "Could be better"
+              },
+              {
+                "__typename": "Review",
+                "body": "Prefer something else"
+              },
+              {
+                "__typename": "Product",
+                "upc": "1",
+                "name": "Table",
+                "inStock": true
+              },
+              {
+                "__typename": "Product",
+                "upc": "2",
+                "name": "Couch",
+                "inStock": false
+              },
+              {
+                "__typename": "Product",
+                "upc": "3",
+                "name": "Chair",
+                "inStock": true
+              },
+              {
+                "__typename": "Product",
+                "upc": "1",
+                "name": "Table",
+                "inStock": true
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_honour_skip_and_include_with_variables() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query_with(
+            "query ($withStock: Boolean!, $noName: Boolean = true) { topProducts(first: 1) { upc name @skip(if: $noName) inStock @include(if: $withStock) } }",
+            json!({ "withStock": true }),
+        )
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "inStock": true
+              }
+            ]
+          }
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_return_partial_data_with_errors_at_their_paths_when_a_subgraph_is_down() {
+    let mut stack = Stack::start().await;
+    stack.stop("inventory").await;
+    let body = stack.query("{ topProducts(first: 2) { upc name inStock } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "name": "Table",
+                "inStock": null
+              },
+              {
+                "upc": "2",
+                "name": "Couch",
+                "inStock": null
+              }
+            ]
+          },
+          "errors": [
+            {
+              "message": "subgraph inventory could not be reached",
+              "path": [
+                "topProducts",
+                0,
+                "inStock"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "inventory"
+              }
+            },
+            {
+              "message": "subgraph inventory could not be reached",
+              "path": [
+                "topProducts",
+                1,
+                "inStock"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "inventory"
+              }
+            }
+          ]
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_propagate_null_of_a_non_null_field_to_the_nearest_nullable_parent() {
+    let mut stack = Stack::start().await;
+    stack.stop("inventory").await;
+    let body = stack
+        .query("{ topProducts(first: 2) { upc shippingEstimate } me { username } }")
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": null,
+            "me": {
+              "username": "ada"
+            }
+          },
+          "errors": [
+            {
+              "message": "subgraph inventory could not be reached",
+              "path": [
+                "topProducts",
+                0,
+                "shippingEstimate"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "inventory"
+              }
+            },
+            {
+              "message": "subgraph inventory could not be reached",
+              "path": [
+                "topProducts",
+                1,
+                "shippingEstimate"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "inventory"
+              }
+            }
+          ]
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_return_root_fields_of_other_subgraphs_when_one_root_subgraph_is_down() {
+    let mut stack = Stack::start().await;
+    stack.stop("reviews").await;
+    let body = stack.query("{ me { username } reviews { id } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": null,
+          "errors": [
+            {
+              "message": "subgraph reviews could not be reached",
+              "path": [
+                "reviews"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "reviews"
+              }
+            }
+          ]
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_send_signed_claims_request_id_and_trace_context_to_every_subgraph() {
+    let stack = Stack::start().await;
+    let request = axum::http::Request::post("/graphql")
+        .header("content-type", "application/json")
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header("x-request-id", "req-42")
+        .body(axum::body::Body::from(
+            json!({ "query": "{ topProducts { inStock reviews { id } } }" }).to_string(),
+        ))
+        .expect("request");
+    let (status, _, body) = stack.send(request).await;
+    assert_eq!(status, 200);
+    assert!(body.get("errors").is_none(), "{body}");
+    let seen = stack.seen.lock().expect("lock").clone();
+    let mut subgraphs: Vec<&str> = seen.iter().map(|s| s.subgraph).collect();
+    subgraphs.sort_unstable();
+    // The fixtures refuse fetches without a valid claims header, so every fetch here carried one.
+    assert_eq!(subgraphs, ["inventory", "products", "reviews"]);
+    for s in &seen {
+        assert_eq!(
+            s.traceparent.as_deref(),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        );
+        assert_eq!(s.request_id.as_deref(), Some("req-42"));
+    }
+}
