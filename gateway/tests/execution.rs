@@ -471,3 +471,37 @@ async fn should_send_signed_claims_request_id_and_trace_context_to_every_subgrap
         assert_eq!(s.request_id.as_deref(), Some("req-42"));
     }
 }
+
+#[tokio::test]
+async fn should_execute_batched_entity_fetches_for_union_and_interface_members() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query(r#"{ search(term: "Love") { ... on Product { name inStock } } feedback { ... on Review { product { price } } } }"#)
+        .await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "search": [
+              {},
+              {
+                "name": "Table",
+                "inStock": true
+              }
+            ],
+            "feedback": [
+              {
+                "product": {
+                  "price": 899
+                }
+              },
+              {
+                "product": {
+                  "price": 1299
+                }
+              },
+              {}
+            ]
+          }
+        }
+        "#);
+}
