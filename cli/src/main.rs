@@ -2,6 +2,7 @@
 
 mod compose;
 mod migrate;
+mod seed;
 
 use clap::{Parser, Subcommand};
 use promptsales_platform::telemetry;
@@ -19,6 +20,8 @@ enum Command {
     Migrate(migrate::Args),
     /// Compose the subgraph SDLs into the supergraph the gateway serves.
     Compose(compose::Args),
+    /// Fill the four stores with deterministic, consistent generated data (`--profile small|full`).
+    Seed(seed::Args),
 }
 
 #[tokio::main]
@@ -26,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init("info,sqlx=warn");
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Seed(args) => seed::run(args).await,
         Command::Compose(args) => compose::run(args),
     }
 }
