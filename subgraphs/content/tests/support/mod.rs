@@ -392,6 +392,25 @@ pub fn fixture() -> Fixture {
     }
 }
 
+/// `n` more live images of `org`, older than the fixture's, each with bytes-free metadata and the
+/// fixture's hashtags (for N+1 tests).
+pub fn more_images(n: usize, org: Option<Uuid>) -> Vec<Document> {
+    let bytes = png(2, (1, 2, 3));
+    (0..n)
+        .map(|i| {
+            image(&ImageSpec {
+                id: Uuid::new_v4(),
+                org,
+                tags: &["summer", "coffee", "students", "beach"],
+                minutes: -(i as i64) - 1,
+                deleted: false,
+                bytes: &bytes,
+                side: 2,
+            })
+        })
+        .collect()
+}
+
 /// A PostgreSQL twin with the fixture loaded.
 pub async fn postgres() -> (TestDb, Arc<PgStore>, Fixture) {
     let db = TestDb::migrated(Store::Content).await;
