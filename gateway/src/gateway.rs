@@ -225,12 +225,11 @@ impl Gateway {
             Ok(d) => d.into_static(),
             Err(e) => {
                 let message = e.to_string();
-                let code = if message.contains("token limit") {
-                    "LIMIT_EXCEEDED"
-                } else {
-                    "GRAPHQL_PARSE_FAILED"
-                };
-                return Outcome::bad(message.trim().to_owned(), code);
+                if message.to_ascii_lowercase().contains("token limit") {
+                    let limit = self.options.limits.max_tokens;
+                    return Outcome::bad(format!("the document has more than {limit} tokens"), "LIMIT_EXCEEDED");
+                }
+                return Outcome::bad(message.trim().to_owned(), "GRAPHQL_PARSE_FAILED");
             }
         };
         if let Err(why) = limits::check(&doc, &self.options.limits) {
@@ -250,12 +249,11 @@ impl Gateway {
                         .into_iter()
                         .map(|e| {
                             let mut err = GraphqlError::new(e.message).with_code("GRAPHQL_VALIDATION_FAILED");
-                            let locations: Vec<Value> = e
+                            err.locations = e
                                 .locations
                                 .iter()
                                 .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
                                 .collect();
-                            err.extensions.insert("locations".into(), Value::Array(locations));
                             err
                         })
                         .collect(),

@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct GraphqlError {
     pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<Value>>,
     #[serde(skip_serializing_if = "Map::is_empty")]
@@ -17,6 +19,7 @@ impl GraphqlError {
     pub fn new(message: impl Into<String>) -> GraphqlError {
         GraphqlError {
             message: message.into(),
+            locations: Vec::new(),
             path: None,
             extensions: Map::new(),
         }
@@ -46,6 +49,9 @@ impl GraphqlError {
         let mut error = GraphqlError::new(message);
         if let Some(Value::Array(path)) = raw.get("path") {
             error.path = Some(path.clone());
+        }
+        if let Some(Value::Array(locations)) = raw.get("locations") {
+            error.locations = locations.clone();
         }
         if let Some(Value::Object(ext)) = raw.get("extensions") {
             error.extensions = ext.clone();
