@@ -9,7 +9,7 @@
 
 use std::{collections::HashMap, sync::OnceLock};
 
-use bson::{Binary, Bson, Document, doc, spec::BinarySubtype};
+use bson::{Bson, Document, doc};
 use chrono::{DateTime, SecondsFormat, Utc};
 use promptsales_platform::{
     Backend, Store,
@@ -168,8 +168,8 @@ fn violation(path: impl Into<String>, rule: &'static str, message: &str) -> Viol
 
 fn check_uuids(document: &Document, out: &mut Vec<Violation>) {
     for key in ["_id", "organization_id", "campaign_id", "requested_by", "request_id"] {
-        if let Some(Bson::Binary(b)) = document.get(key)
-            && (b.subtype != BinarySubtype::Uuid || b.bytes.len() != 16)
+        if let Some(value @ Bson::Binary(_)) = document.get(key)
+            && read_uuid(value).is_none()
         {
             out.push(violation(key, "uuid", "must be a UUID (binData subtype 4, 16 bytes)"));
         }
@@ -264,12 +264,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A UUID as MongoDB stores it: binData subtype 4.
+/// A UUID as MongoDB stores it: binData subtype 4 (bson's standard UUID representation).
 pub fn uuid(id: Uuid) -> Bson {
-    Bson::Binary(Binary {
-        subtype: BinarySubtype::Uuid,
-        bytes: id.as_bytes().to_vec(),
-    })
+    Bson::from(bson::Uuid::from(id))
+}
+
+/// The UUID a BSON value holds: binData subtype 4 of 16 bytes, nothing else.
+pub fn read_uuid(value: &Bson) -> Option<Uuid> {
+    match value {
+        Bson::Binary(b) => b.to_uuid().ok().map(Uuid::from),
+        _ => None,
+    }
 }
 
 /// A time as a BSON date (millisecond precision).
@@ -289,10 +294,10 @@ pub fn to_plain(value: &Bson) -> Value {
         Bson::Int32(n) => Value::from(*n),
         Bson::Int64(n) => Value::from(*n),
         Bson::DateTime(t) => Value::String(t.to_chrono().to_rfc3339_opts(SecondsFormat::Millis, true)),
-        Bson::Binary(b) if b.subtype == BinarySubtype::Uuid && b.bytes.len() == 16 => {
-            Value::String(Uuid::from_slice(&b.bytes).expect("16 bytes").to_string())
-        }
-        Bson::Binary(b) => Value::String(format!("\\x{}", hex(&b.bytes))),
+        Bson::Binary(b) => match read_uuid(value) {
+            Some(id) => Value::String(id.to_string()),
+            None => Value::String(format!("\\x{}", hex(&b.bytes))),
+        },
         Bson::Decimal128(d) => Value::String(d.to_string()),
         other => other.clone().into_relaxed_extjson(),
     }
@@ -409,6 +414,8 @@ mod tests {
 
     #[test]
     fn should_refuse_uuids_of_another_binary_subtype() {
+        use bson::{Binary, spec::BinarySubtype};
+
         let mut d = doc! { "_id": Bson::Binary(Binary { subtype: BinarySubtype::Generic, bytes: vec![0; 16] }) };
         d.insert("sha256", "00");
         let mut out = Vec::new();

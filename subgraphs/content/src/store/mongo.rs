@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{
     After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
     RequestFilter, Result, StoreError, Violation,
-    document::{self, Collection, date, from_document, uuid},
+    document::{self, Collection, date, from_document, read_uuid, uuid},
     group,
 };
 
@@ -63,10 +63,7 @@ fn time_keyset(field: &str, op: &str, after: Option<After<DateTime<Utc>>>) -> Op
 }
 
 fn get_uuid(d: &Document, key: &str) -> Option<Uuid> {
-    match d.get(key) {
-        Some(Bson::Binary(b)) => Uuid::from_slice(&b.bytes).ok(),
-        _ => None,
-    }
+    d.get(key).and_then(read_uuid)
 }
 
 async fn collect<T: DeserializeOwned>(cursor: Cursor<Document>) -> Result<Vec<T>> {
@@ -177,6 +174,9 @@ impl MongoStore {
             .iter()
             .filter_map(|d| Some((get_uuid(d, "_id")?, get_uuid(d, owner)?)))
             .collect();
+        if owner_of.is_empty() {
+            return Ok(HashMap::new());
+        }
         let request_ids: Vec<Uuid> = owner_of.keys().copied().collect();
         let logs: Vec<Document> = self
             .collection(Collection::GenerationLogs)
@@ -199,6 +199,9 @@ impl MongoStore {
                     owners.push(*owner);
                 }
             }
+        }
+        if owners_of_image.is_empty() {
+            return Ok(HashMap::new());
         }
         let image_ids: Vec<Uuid> = owners_of_image.keys().copied().collect();
         let filter = all_of([

@@ -3,6 +3,8 @@
 //! validate the whole MongoDB document first, then split it into columns and `doc`. Every query
 //! binds its parameters; tenant filtering is `($1::uuid IS NULL OR organization_id = $1)` so one
 //! statement serves staff and tenants (images add `OR organization_id IS NULL`: the stock library).
+//! Text is ordered `COLLATE "C"` (by bytes), as MongoDB's default collation orders it, so both
+//! adapters page in the same order.
 
 use std::{collections::HashMap, str::FromStr, time::Duration};
 
@@ -385,7 +387,7 @@ impl ContentStore for PgStore {
         let sql = format!(
             "SELECT {LOG} FROM content.campaign_logs l
              WHERE l.campaign_id = ANY($1) AND l.deleted_at IS NULL AND ($2::uuid IS NULL OR l.organization_id = $2)
-             ORDER BY l.population, l.channel_code, l.created_at, l.id"
+             ORDER BY l.population COLLATE \"C\", l.channel_code COLLATE \"C\", l.created_at, l.id"
         );
         let rows: Vec<Json<CampaignLog>> = sqlx::query_scalar(&sql)
             .bind(campaigns)
@@ -405,8 +407,8 @@ impl ContentStore for PgStore {
         let (name, id) = after.map(|a| (Some(a.key), Some(a.id))).unwrap_or_default();
         let sql = format!(
             "SELECT {INTEGRATION} FROM content.integrations n
-             WHERE {WHERE} AND ($2::text IS NULL OR (n.name, n.id) > ($2, $3::uuid))
-             ORDER BY n.name, n.id LIMIT $4"
+             WHERE {WHERE} AND ($2::text IS NULL OR (n.name COLLATE \"C\", n.id) > ($2, $3::uuid))
+             ORDER BY n.name COLLATE \"C\", n.id LIMIT $4"
         );
         let items: Vec<Json<Integration>> = sqlx::query_scalar(&sql)
             .bind(tenant)

@@ -45,7 +45,8 @@ pub struct Fixture {
     pub logs_a: [Uuid; 2],
     pub log_a_deleted: Uuid,
     pub log_b: Uuid,
-    /// A's integrations: Mailchimp (credentials, key `kek-2025`), Webhook (auth none).
+    /// A's integrations: `mailchimp` (credentials, key `kek-2025`), `Webhook` (auth none); by bytes,
+    /// `Webhook` sorts first (upper case before lower), which catches a collation-dependent order.
     pub integrations_a: [Uuid; 2],
     pub integration_a_deleted: Uuid,
     pub integration_b: Uuid,
@@ -346,7 +347,7 @@ pub fn fixture() -> Fixture {
                 integration(
                     integrations_a[0],
                     org_a,
-                    "Mailchimp",
+                    "mailchimp",
                     "mailchimp",
                     "api_key",
                     Some("kek-2025"),
