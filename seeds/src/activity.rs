@@ -93,7 +93,7 @@ fn copy(r: &mut Stream, lang: &str, part: &str) -> &'static str {
         .filter(|c| c.lang == lang && c.part == part)
         .map(|c| c.text)
         .collect();
-    *rng::pick(r, options.as_slice())
+    options[r.random_range(0..options.len())]
 }
 
 pub fn generate(ctx: &Ctx, central: &Central, layout: &Layout, influencers: &InfluencerPool, c: &Campaign) -> Facts {
@@ -199,10 +199,11 @@ pub fn generate(ctx: &Ctx, central: &Central, layout: &Layout, influencers: &Inf
                 "instagram" => Some("facebook"),
                 _ => None,
             };
-            if let Some(s) = sister.and_then(|s| campaign_channels.iter().copied().find(|&x| CHANNELS[x].code == s)) {
-                if CHANNELS[s].formats.contains(&format) && r.random_bool(0.35) {
-                    channels_of_ad.push(s);
-                }
+            if let Some(s) = sister.and_then(|s| campaign_channels.iter().copied().find(|&x| CHANNELS[x].code == s))
+                && CHANNELS[s].formats.contains(&format)
+                && r.random_bool(0.35)
+            {
+                channels_of_ad.push(s);
             }
             let run_days = (last - first).num_days() + 1;
             let turns = (run_days >= 10 && r.random_bool(NEGATIVE_AD_SHARE)).then(|| {
@@ -693,13 +694,7 @@ fn push_interaction(
 ) {
     // Messages are answered by the chatbot most of the time; calls and visits by people.
     let actor = match kind {
-        "message" => {
-            if r.random_bool(0.6) {
-                "bot"
-            } else {
-                "human"
-            }
-        }
+        "message" if r.random_bool(0.6) => "bot",
         _ => "human",
     };
     f.interactions.push(Interaction {

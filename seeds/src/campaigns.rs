@@ -331,9 +331,9 @@ fn pick_theme(r: &mut Stream, month: u32) -> &'static ThemeDef {
     let seasonal: Vec<&ThemeDef> = THEMES.iter().filter(|t| t.month == month).collect();
     let any: Vec<&ThemeDef> = THEMES.iter().filter(|t| t.month == 0).collect();
     if !seasonal.is_empty() && r.random_bool(0.7) {
-        *rng::pick(r, seasonal.as_slice())
+        seasonal[r.random_range(0..seasonal.len())]
     } else {
-        *rng::pick(r, any.as_slice())
+        any[r.random_range(0..any.len())]
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::collections::HashSet;
 
+use promptsales_platform::crypto::normalize_national_id;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rand::Rng;
 use rayon::prelude::*;
@@ -257,41 +259,52 @@ fn person(ctx: &Ctx, layout: &Layout, cities: &CityPicker, index: usize) -> Pers
     }
 }
 
-/// Draws every customer in clear (in parallel), then makes national ids unique per organization:
-/// only CURPs, built from names and birth dates, can coincide; a coincidence takes the next
-/// homonym character, in index order, so the result does not depend on scheduling.
+/// Draws every customer in clear (in parallel), then makes national ids unique per organization,
+/// as the store's unique blind index requires. Numbers come from bijections of the customer index,
+/// so only two things can coincide: CURPs (built from names and birth dates) and ids of different
+/// countries whose digits match once normalised (a US SSN and a Costa Rican cédula are both nine
+/// digits). A coincidence draws the id again with another number, in index order, so the result
+/// does not depend on scheduling.
 fn people(ctx: &Ctx, layout: &Layout) -> Vec<Person> {
     let cities = CityPicker::new();
     let mut people: Vec<Person> = (0..layout.total)
         .into_par_iter()
         .map(|i| person(ctx, layout, &cities, i))
         .collect();
-    for seg in layout
-        .segments
-        .iter()
-        .filter(|s| ctx.markets[s.market].def.country == "MX")
-    {
-        let mut seen = HashSet::new();
-        for i in seg.start..seg.start + seg.len {
-            let p = &mut people[i];
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
+    for seg in &layout.segments {
+        let country = ctx.markets[seg.market].def.country;
+        for (i, p) in people.iter_mut().enumerate().take(seg.start + seg.len).skip(seg.start) {
             let mut attempt = 0u64;
-            while !seen.insert(p.national_id.clone()) {
-                attempt += 1;
-                p.national_id = (attempt < 36).then(|| {
-                    let (paternal, _) = p.last.split_once(' ').unwrap_or((&p.last, ""));
-                    identity::curp(
-                        p.first,
-                        paternal,
-                        p.maternal,
-                        p.female,
-                        p.birth,
-                        p.city.region,
-                        i as u64 + attempt,
-                    )
-                });
-                if p.national_id.is_none() {
+            while let Some(id) = &p.national_id {
+                if seen.insert((seg.org, normalize_national_id(id))) {
                     break;
                 }
+                attempt += 1;
+                if attempt > 8 {
+                    p.national_id = None; // allowed: the column is nullable
+                    break;
+                }
+                // A CURP varies in its homonym character (index + 1 …); other ids in their number,
+                // moved past every index in use.
+                let unique = if country == "MX" {
+                    i as u64 + attempt
+                } else {
+                    i as u64 + attempt * 1_000_000
+                };
+                let (paternal, _) = p.last.split_once(' ').unwrap_or((&p.last, ""));
+                let mut r = stream(ctx.seed, "customer-id-retry", i as u64 * 16 + attempt);
+                p.national_id = Some(identity::national_id(
+                    &mut r,
+                    country,
+                    unique,
+                    p.first,
+                    paternal,
+                    p.maternal,
+                    p.female,
+                    p.birth,
+                    p.city.region,
+                ));
             }
         }
     }
@@ -318,8 +331,8 @@ pub fn generate(ctx: &Ctx, central: &Central, layout: &Layout, block: usize, mut
                     customers: Vec::with_capacity(end - start),
                     keys: Vec::with_capacity(end - start),
                 };
-                for i in start..end {
-                    let (c, k) = seal(ctx, central, layout, &people[i], i);
+                for (i, person) in people.iter().enumerate().take(end).skip(start) {
+                    let (c, k) = seal(ctx, central, layout, person, i);
                     out.customers.push(c);
                     out.keys.push(k);
                 }
@@ -382,4 +395,43 @@ fn seal(ctx: &Ctx, central: &Central, layout: &Layout, p: &Person, index: usize)
 /// The year a customer was born (tests read it back to check ages).
 pub fn age_on(birth: NaiveDate, day: NaiveDate) -> i32 {
     day.year() - birth.year() - i32::from((day.month(), day.day()) < (birth.month(), birth.day()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use promptsales_platform::crypto::Keyring;
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::spec::{Profile, default_now};
+
+    #[test]
+    fn should_give_every_customer_of_an_organization_its_own_national_id_and_email() {
+        let keyring = Keyring::generate("k", &mut rand::rngs::StdRng::seed_from_u64(1));
+        let ctx = Ctx::new(Profile::Full, 3, default_now(), &keyring);
+        let central = crate::central::generate(&ctx);
+        let layout = Layout::plan(&ctx, &central);
+        let people = people(&ctx, &layout);
+        let mut ids: HashMap<(usize, String), usize> = HashMap::new();
+        let mut emails: HashMap<(usize, String), usize> = HashMap::new();
+        for (i, p) in people.iter().enumerate() {
+            let org = layout.segment_of(i).org;
+            if let Some(id) = &p.national_id {
+                let norm = promptsales_platform::crypto::normalize_national_id(id);
+                if let Some(j) = ids.insert((org, norm), i) {
+                    panic!(
+                        "customers {j} and {i} share {id} ({})",
+                        ctx.markets[layout.segment_of(i).market].def.code
+                    );
+                }
+            }
+            assert!(
+                emails.insert((org, p.email.to_lowercase()), i).is_none(),
+                "e-mail {}",
+                p.email
+            );
+        }
+    }
 }

@@ -398,10 +398,10 @@ fn generate(
                     kept.1.extend(block.keys);
                 }
             });
-            if let Some((tx, _)) = &out_customers {
-                if alive {
-                    let _ = tx.blocking_send(Chunk::End);
-                }
+            if let Some((tx, _)) = &out_customers
+                && alive
+            {
+                let _ = tx.blocking_send(Chunk::End);
             }
             if let Some((tx, _)) = &out_keys {
                 for (bytes, rows) in keys_text {

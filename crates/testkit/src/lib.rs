@@ -8,5 +8,7 @@
 mod pg;
 pub mod remote;
 pub mod schema;
+pub mod seeded;
 
 pub use pg::{TestDb, server_url};
+pub use seeded::SeededStores;

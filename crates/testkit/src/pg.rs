@@ -61,9 +61,14 @@ impl TestDb {
     /// A database with every migration of `store` applied, cloned from a template.
     pub async fn migrated(store: Store) -> TestDb {
         let template = ensure_template(store).await;
+        Self::clone_of(store, &template).await
+    }
+
+    /// A new database cloned from the template database `template`.
+    pub(crate) async fn clone_of(store: Store, template: &str) -> TestDb {
         let name = random_name(&format!("ps_test_{}", store.name()));
         let mut admin = admin().await;
-        let sql = format!("CREATE DATABASE {} TEMPLATE {}", ident(&name), ident(&template));
+        let sql = format!("CREATE DATABASE {} TEMPLATE {}", ident(&name), ident(template));
         // Cloning fails while another session is connected to the template (only briefly, while
         // another process is still finishing it); retry for a while.
         let mut attempt = 0;
@@ -128,32 +133,56 @@ impl Drop for TestDb {
 /// The template of a store for the current migrations, built on first use (by whichever test
 /// process gets there first; the others wait on an advisory lock).
 async fn ensure_template(store: Store) -> String {
-    let files = migrate::embedded(store, Backend::Postgres).expect("embedded migrations");
-    let mut hash = Sha256::new();
-    for f in &files {
-        hash.update(f.checksum);
-    }
-    let digest: String = hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
     let prefix = format!("ps_tpl_{}_", store.name());
-    let template = format!("{prefix}{digest}");
+    let digest = migrations_digest(&[store], "");
+    let names = ensure_templates(&prefix, &digest, &[""], |urls| async move {
+        migrate::run(store, &urls[0])
+            .await
+            .unwrap_or_else(|e| panic!("migrating the {store} template: {e}"));
+    })
+    .await;
+    names.into_iter().next().expect("one template")
+}
 
+/// A short hex digest of the migrations of `stores` and of `extra` (anything else the templates
+/// depend on, such as a seeds version).
+pub(crate) fn migrations_digest(stores: &[Store], extra: &str) -> String {
+    let mut hash = Sha256::new();
+    for &store in stores {
+        for f in &migrate::embedded(store, Backend::Postgres).expect("embedded migrations") {
+            hash.update(f.checksum);
+        }
+    }
+    hash.update(extra.as_bytes());
+    hash.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Template databases named `{prefix}{suffix}{digest}` for each suffix, built together by `build`
+/// (given their URLs, still under temporary names) unless they all exist already. Serialised
+/// across test processes by an advisory lock per prefix; templates of older digests are dropped.
+pub(crate) async fn ensure_templates<F, Fut>(prefix: &str, digest: &str, suffixes: &[&str], build: F) -> Vec<String>
+where
+    F: FnOnce(Vec<StoreUrl>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let names: Vec<String> = suffixes.iter().map(|s| format!("{prefix}{s}{digest}")).collect();
     let mut admin = admin().await;
-    // One lock per store, held while checking and building its template.
+    // One lock per prefix, held while checking and building its templates.
     let key = i64::from_be_bytes(Sha256::digest(prefix.as_bytes())[..8].try_into().expect("8 bytes"));
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(key)
         .execute(&mut admin)
         .await
         .expect("template lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = ANY($1)")
+        .bind(&names)
         .fetch_one(&mut admin)
         .await
-        .expect("look up template");
-    if !exists {
-        // Templates of older migration sets are of no further use.
+        .expect("look up templates");
+    if existing as usize != names.len() {
+        // Templates of older digests (and half-built ones) are of no further use.
         let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 || '%'")
-            .bind(&prefix)
+            .bind(prefix)
             .fetch_all(&mut admin)
             .await
             .expect("list templates");
@@ -162,23 +191,36 @@ async fn ensure_template(store: Store) -> String {
                 .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&old)).as_str())
                 .await;
         }
-        let building = format!("{template}_building");
-        admin
-            .execute(format!("CREATE DATABASE {}", ident(&building)).as_str())
-            .await
-            .expect("create template");
-        migrate::run(store, &server_url().with_database(&building))
-            .await
-            .unwrap_or_else(|e| panic!("migrating the {store} template: {e}"));
-        admin
-            .execute(format!("ALTER DATABASE {} RENAME TO {}", ident(&building), ident(&template)).as_str())
-            .await
-            .expect("publish template");
+        let building: Vec<String> = names.iter().map(|n| format!("{n}_building")).collect();
+        for b in &building {
+            admin
+                .execute(format!("CREATE DATABASE {}", ident(b)).as_str())
+                .await
+                .expect("create template");
+        }
+        build(building.iter().map(|b| server_url().with_database(b)).collect()).await;
+        for (b, n) in building.iter().zip(&names) {
+            // The builder's pools may still be closing; FORCE is not available for RENAME, so wait.
+            let mut attempt = 0;
+            loop {
+                match admin
+                    .execute(format!("ALTER DATABASE {} RENAME TO {}", ident(b), ident(n)).as_str())
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    Err(e) => panic!("publish template {n}: {e}"),
+                }
+            }
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
         .execute(&mut admin)
         .await
         .expect("template unlock");
-    template
+    names
 }
