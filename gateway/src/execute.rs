@@ -195,8 +195,8 @@ impl<'a> Execution<'a> {
         match result {
             Ok(mut response) => {
                 let list = response.data.get_mut("_entities").map(Value::take);
-                self.merge_entities(list, &entities, f.output_rewrites.as_ref());
-                self.map_errors(response.errors, "_entities", &entities, &f.service_name);
+                let missing = self.merge_entities(list, &entities, f.output_rewrites.as_ref());
+                self.map_errors(response.errors, "_entities", &entities, &missing, &f.service_name);
             }
             Err(e) => self.fail_entities(&e, &f.service_name, &entities, selection),
         }
@@ -231,9 +231,10 @@ impl<'a> Execution<'a> {
             .await;
         match result {
             Ok(mut response) => {
+                let mut missing = Vec::new();
                 for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
                     let list = response.data.get_mut(&alias.alias).map(Value::take);
-                    self.merge_entities(list, entities, alias.output_rewrites.as_ref());
+                    missing.push(self.merge_entities(list, entities, alias.output_rewrites.as_ref()));
                 }
                 let mut by_alias: HashMap<&str, Vec<Value>> = HashMap::new();
                 for e in response.errors {
@@ -251,9 +252,9 @@ impl<'a> Execution<'a> {
                         None => self.error(GraphqlError::from_subgraph(&e, &b.service_name)),
                     }
                 }
-                for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+                for ((alias, entities), missing) in b.entity_batch.aliases.iter().zip(&batches).zip(&missing) {
                     if let Some(errors) = by_alias.remove(alias.alias.as_str()) {
-                        self.map_errors(errors, &alias.alias, entities, &b.service_name);
+                        self.map_errors(errors, &alias.alias, entities, missing, &b.service_name);
                     }
                 }
             }
@@ -267,13 +268,23 @@ impl<'a> Execution<'a> {
         }
     }
 
-    fn merge_entities(&self, list: Option<Value>, entities: &Entities, rewrites: Option<&Vec<FetchRewrite>>) {
-        let Some(Value::Array(items)) = list else { return };
+    /// Merges the entities a subgraph returned; says which ones came back null (or not at all).
+    fn merge_entities(
+        &self,
+        list: Option<Value>,
+        entities: &Entities,
+        rewrites: Option<&Vec<FetchRewrite>>,
+    ) -> Vec<bool> {
+        let mut missing = vec![true; entities.targets.len()];
+        let Some(Value::Array(items)) = list else {
+            return missing;
+        };
         let mut data = self.data();
-        for (mut item, targets) in items.into_iter().zip(&entities.targets) {
+        for (i, (mut item, targets)) in items.into_iter().zip(&entities.targets).enumerate() {
             if item.is_null() {
                 continue;
             }
+            missing[i] = false;
             if let Some(r) = rewrites {
                 json::rewrite(&mut item, r, self.schema);
             }
@@ -283,26 +294,37 @@ impl<'a> Execution<'a> {
                 }
             }
         }
+        missing
     }
 
-    /// Subgraph errors at `[_entities, i, …rest]` move to every place entity `i` stands in the response.
-    fn map_errors(&self, errors: Vec<Value>, root: &str, entities: &Entities, subgraph: &str) {
+    /// Subgraph errors at `[_entities, i, …rest]` move to every place entity `i` stands in the
+    /// response. Some subgraphs (async-graphql 7) leave the index out (`[_entities, field]`); such
+    /// an error is put on the entities that came back null.
+    fn map_errors(&self, errors: Vec<Value>, root: &str, entities: &Entities, missing: &[bool], subgraph: &str) {
         for raw in errors {
             let error = GraphqlError::from_subgraph(&raw, subgraph);
-            let index = match error.path.as_deref() {
-                Some([Value::String(head), Value::Number(i), ..]) if head == root => i.as_u64().map(|i| i as usize),
-                _ => None,
-            };
-            match index.and_then(|i| entities.targets.get(i)) {
-                Some(targets) => {
-                    let rest = error.path.as_ref().map(|p| p[2..].to_vec()).unwrap_or_default();
-                    for location in targets {
-                        let mut path = location.clone();
-                        path.extend(rest.iter().cloned());
-                        self.error(error.clone().with_path(path));
-                    }
+            let (indexes, rest): (Vec<usize>, Vec<Value>) = match error.path.as_deref() {
+                Some([Value::String(head), Value::Number(i), rest @ ..]) if head == root => {
+                    (i.as_u64().map(|i| i as usize).into_iter().collect(), rest.to_vec())
                 }
-                None => self.error(GraphqlError { path: None, ..error }),
+                Some([Value::String(head), rest @ ..]) if head == root => {
+                    ((0..missing.len()).filter(|i| missing[*i]).collect(), rest.to_vec())
+                }
+                _ => (Vec::new(), Vec::new()),
+            };
+            let targets: Vec<&Location> = indexes
+                .iter()
+                .filter_map(|i| entities.targets.get(*i))
+                .flatten()
+                .collect();
+            if targets.is_empty() {
+                self.error(GraphqlError { path: None, ..error });
+                continue;
+            }
+            for location in targets {
+                let mut path = location.clone();
+                path.extend(rest.iter().cloned());
+                self.error(error.clone().with_path(path));
             }
         }
     }

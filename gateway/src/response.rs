@@ -41,6 +41,7 @@ impl GraphqlError {
     }
 
     /// From an error object a subgraph returned (anything unexpected becomes a plain message).
+    /// Its `locations` point into the subgraph's query, not the client's, so they are dropped.
     pub fn from_subgraph(raw: &Value, subgraph: &str) -> GraphqlError {
         let message = raw
             .get("message")
@@ -49,9 +50,6 @@ impl GraphqlError {
         let mut error = GraphqlError::new(message);
         if let Some(Value::Array(path)) = raw.get("path") {
             error.path = Some(path.clone());
-        }
-        if let Some(Value::Array(locations)) = raw.get("locations") {
-            error.locations = locations.clone();
         }
         if let Some(Value::Object(ext)) = raw.get("extensions") {
             error.extensions = ext.clone();

@@ -505,3 +505,102 @@ async fn should_execute_batched_entity_fetches_for_union_and_interface_members()
         }
         "#);
 }
+
+#[tokio::test]
+async fn should_move_subgraph_errors_of_entity_fetches_to_the_entities_paths() {
+    let stack = Stack::start().await;
+    let body = stack.query("{ topProducts { upc warehouse } }").await;
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "warehouse": "Berlin"
+              },
+              {
+                "upc": "2",
+                "warehouse": null
+              },
+              {
+                "upc": "3",
+                "warehouse": "Berlin"
+              }
+            ]
+          },
+          "errors": [
+            {
+              "message": "the warehouse system is down",
+              "path": [
+                "topProducts",
+                1,
+                "warehouse"
+              ],
+              "extensions": {
+                "subgraph": "inventory"
+              }
+            }
+          ]
+        }
+        "#);
+}
+
+#[tokio::test]
+async fn should_send_each_distinct_representation_once() {
+    let stack = Stack::start().await;
+    let body = stack.query("{ reviews { product { upc inStock } } }").await;
+    assert_eq!(
+        body["data"]["reviews"][3]["product"],
+        json!({ "upc": "1", "inStock": true })
+    );
+    let seen = stack.seen.lock().expect("lock").clone();
+    let inventory: Vec<usize> = seen
+        .iter()
+        .filter(|s| s.subgraph == "inventory")
+        .map(|s| s.representations)
+        .collect();
+    // Four reviews of three distinct products.
+    assert_eq!(inventory, [3]);
+}
+
+#[tokio::test]
+async fn should_return_partial_data_when_a_subgraph_is_slower_than_its_timeout() {
+    let options = promptsales_gateway::Options {
+        subgraph_timeouts_ms: [("inventory".to_owned(), 200)].into(),
+        ..Default::default()
+    };
+    let stack = Stack::start_with(options).await;
+    stack.slow_down("inventory", std::time::Duration::from_secs(3));
+    let started = std::time::Instant::now();
+    let body = stack.query("{ topProducts(first: 1) { upc inStock } }").await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the timeout cut the fetch short"
+    );
+    assert_json_snapshot!(body, @r#"
+        {
+          "data": {
+            "topProducts": [
+              {
+                "upc": "1",
+                "inStock": null
+              }
+            ]
+          },
+          "errors": [
+            {
+              "message": "subgraph inventory did not answer within 200ms",
+              "path": [
+                "topProducts",
+                0,
+                "inStock"
+              ],
+              "extensions": {
+                "code": "SUBGRAPH_REQUEST_FAILED",
+                "subgraph": "inventory"
+              }
+            }
+          ]
+        }
+        "#);
+}

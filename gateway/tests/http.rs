@@ -239,6 +239,7 @@ async fn should_answer_introspection_from_the_consumer_schema() {
             "weight",
             "inStock",
             "shippingEstimate",
+            "warehouse",
             "name",
             "reviews"
         ]
