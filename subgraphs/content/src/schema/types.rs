@@ -243,9 +243,14 @@ impl ContentRequest {
         self.0.target_audiences.iter().map(TargetAudience).collect()
     }
     /// Where the request stands.
-    async fn status(&self) -> Result<ContentRequestStatus> {
-        ContentRequestStatus::parse(&self.0.status)
-            .ok_or_else(|| async_graphql::Error::new(format!("unknown status {}", self.0.status)))
+    async fn status(&self, ctx: &Context<'_>) -> Result<ContentRequestStatus> {
+        // The store's CHECK / validator admits only these four; anything else is our bug.
+        ContentRequestStatus::parse(&self.0.status).ok_or_else(|| {
+            promptsales_platform::gql::internal(
+                ctx,
+                format!("content request {} has status {}", self.0.id, self.0.status),
+            )
+        })
     }
     /// The PromptSales portal user who asked.
     async fn requested_by(&self) -> ID {
