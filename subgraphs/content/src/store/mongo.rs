@@ -191,6 +191,8 @@ impl MongoStore {
                 .get_str("output_ref")
                 .ok()
                 .and_then(|r| r.strip_prefix("images/"))
+                // Only the hyphenated form, as the twin's pattern; parse_str also takes other forms.
+                .filter(|id| id.len() == 36)
                 .and_then(|id| Uuid::parse_str(id).ok());
             let owner = get_uuid(log, "request_id").and_then(|r| owner_of.get(&r));
             if let (Some(image), Some(owner)) = (image, owner) {
