@@ -53,19 +53,41 @@ pub fn build_schema(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> CrmSchem
         .finish()
 }
 
+/// How long a DataLoader batch waits for more keys before it queries.
+const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
+/// Scheduler rounds a batch lets pass before its delay starts. async-graphql resolves the items
+/// of a list (and the fields of each item) with futures' FuturesUnordered, which hands control
+/// back to the runtime after every couple of items that yield themselves, so the request task
+/// needs about one scheduler round per two items of a page to ask for all their keys. A batch
+/// that relied on wall time alone would split a 50-item page into several queries whenever the
+/// machine is busy; yielding first lets the request task enqueue every key it can (in order, on a
+/// single-threaded runtime, whatever the load), and costs microseconds. Pages hold at most 100
+/// items; 128 rounds cover them, and `_entities` batches beyond that still meet the delay.
+const LOADER_YIELDS: usize = 128;
+
 /// Request-scoped data: DataLoaders bound to the caller's organization, and the flag raised when a
 /// PII value leaves in clear.
 pub fn per_request(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> gql::PerRequest {
     Arc::new(move |claims: &Claims, request| {
         request
-            .data(DataLoader::new(
-                Loaders {
-                    store: store.clone(),
-                    keyring: keyring.clone(),
-                    tenant: claims.org,
-                },
-                tokio::spawn,
-            ))
+            .data(
+                DataLoader::new(
+                    Loaders {
+                        store: store.clone(),
+                        keyring: keyring.clone(),
+                        tenant: claims.org,
+                    },
+                    |batch| {
+                        tokio::spawn(async move {
+                            for _ in 0..LOADER_YIELDS {
+                                tokio::task::yield_now().await;
+                            }
+                            batch.await;
+                        })
+                    },
+                )
+                .delay(LOADER_DELAY),
+            )
             .data(pii::PiiFlag::default())
     })
 }

@@ -89,6 +89,7 @@ impl Customer {
     async fn organization_id(&self) -> ID {
         id(self.0.organization_id)
     }
+    /// Given name.
     async fn first_name(&self) -> &str {
         &self.0.first_name
     }
@@ -109,6 +110,7 @@ impl Customer {
             date
         })
     }
+    /// Where the customer stands with the organization.
     async fn segment(&self, ctx: &Context<'_>) -> Result<CustomerSegment> {
         stored(ctx, &self.0.segment, CustomerSegment::from_db)
     }
@@ -120,6 +122,7 @@ impl Customer {
     async fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
+    /// City of residence.
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
     }
@@ -224,6 +227,7 @@ pub struct Lead(pub store::Lead);
 /// A customer's interest raised by a campaign, scored and followed through the funnel.
 #[Object(requires_scopes = "crm:read")]
 impl Lead {
+    /// Stable id.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
@@ -243,6 +247,7 @@ impl Lead {
     async fn score(&self) -> i32 {
         i32::from(self.0.score)
     }
+    /// Stage in the funnel.
     async fn status(&self, ctx: &Context<'_>) -> Result<LeadStatus> {
         stored(ctx, &self.0.status, LeadStatus::from_db)
     }
@@ -273,6 +278,7 @@ pub struct Interaction(pub store::Interaction);
 /// One touch point between a customer and the organization on a channel.
 #[Object(requires_scopes = "crm:read")]
 impl Interaction {
+    /// Stable id.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
@@ -288,6 +294,7 @@ impl Interaction {
     async fn channel(&self) -> Channel {
         channel(self.0.channel_id)
     }
+    /// What kind of touch point it was.
     async fn kind(&self, ctx: &Context<'_>) -> Result<InteractionKind> {
         stored(ctx, &self.0.kind, InteractionKind::from_db)
     }
@@ -327,6 +334,7 @@ pub struct Sale(pub store::Sale);
 /// market and optionally an ad. Amounts in USD, with the original currency beside them.
 #[Object(requires_scopes = "crm:read")]
 impl Sale {
+    /// Stable id.
     async fn id(&self) -> ID {
         id(self.0.id)
     }
