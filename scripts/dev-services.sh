@@ -77,12 +77,16 @@ if ! cmp -s supergraph/package-lock.json supergraph/node_modules/.promptsales-lo
 fi
 
 # Generated dev keys for encryption at rest (envelope encryption: key-encryption key and the
-# blind-index key); production takes them from its secret store.
+# blind-index key) and for the claims header; production takes them from its secret store.
 if [ ! -s .dev/keys.env ]; then
   (umask 077 && {
     echo "PROMPTSALES_KEKS=dev-$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64)"
     echo "PROMPTSALES_BLIND_INDEX_KEY=$(head -c 32 /dev/urandom | base64)"
   } > .dev/keys.env)
+fi
+# The key that signs the gateway's claims header for the subgraphs (added later: keep old files working).
+if ! grep -q '^PROMPTSALES_CLAIMS_KEY=' .dev/keys.env; then
+  (umask 077 && echo "PROMPTSALES_CLAIMS_KEY=$(head -c 32 /dev/urandom | base64)" >> .dev/keys.env)
 fi
 
 echo "export PGPASSWORD='$password'"
