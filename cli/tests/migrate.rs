@@ -116,7 +116,8 @@ async fn should_create_every_table_in_four_fresh_databases_and_change_nothing_wh
     assert!(second.status.success(), "second run failed: {}", text(&second.stderr));
     let out = text(&second.stdout);
     assert!(!out.contains(" applied 0"), "nothing may be applied twice: {out}");
-    assert_eq!(out.matches("0 applied now, 1 already").count(), 4, "{out}");
+    // Every migration of every store is already applied, whatever their number.
+    assert_eq!(out.matches("0 applied now, ").count(), 4, "{out}");
     for (store, db) in &dbs {
         assert_eq!(
             schema::dump(db.pool(), store.name()).await,
