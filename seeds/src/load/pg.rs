@@ -223,6 +223,7 @@ pub async fn load(
     tx.execute(format!("ANALYZE {}", names.join(", ")).as_str())
         .await
         .map_err(pg(store, "ANALYZE"))?;
+    let rebuilt = started.elapsed();
     let _ = gate.ready.send(()).await;
     let commit = gate
         .decision
@@ -242,7 +243,7 @@ pub async fn load(
             store,
             table: "(indexes and foreign keys)",
             rows: 0,
-            elapsed: started.elapsed(),
+            elapsed: rebuilt,
         });
     }
     Ok(stats)
