@@ -13,6 +13,7 @@ use axum::Router;
 pub use config::Config;
 use promptsales_platform::{
     claims::ClaimsKey,
+    crypto::Keyring,
     gql::{SubgraphHttp, subgraph_router},
 };
 pub use schema::{SalesSchema, build_schema};
@@ -23,17 +24,22 @@ use store::{PgStore, SalesStore};
 pub struct AppState {
     pub store: Arc<dyn SalesStore>,
     pub claims_key: ClaimsKey,
+    /// Opens the personal data of portal users and contacts.
+    pub keyring: Arc<Keyring>,
 }
 
-/// Connects to the store the configuration names.
+/// Connects to the store the configuration names; the claims key and the keyring come from the
+/// environment (`PROMPTSALES_CLAIMS_KEY`, `PROMPTSALES_KEKS`, `PROMPTSALES_BLIND_INDEX_KEY`).
 pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
     let url = config.store_url();
     url.check_for(promptsales_platform::Store::Sales)?;
     let store = PgStore::connect(&url).await?;
     let claims_key = ClaimsKey::from_env()?;
+    let keyring = Keyring::from_env()?;
     Ok(AppState {
         store: Arc::new(store),
         claims_key,
+        keyring: Arc::new(keyring),
     })
 }
 
@@ -45,13 +51,13 @@ pub fn app(state: AppState, config: &Config) -> Router {
         Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) }) as _
     });
     subgraph_router(
-        build_schema(state.store.clone()),
+        build_schema(state.store.clone(), state.keyring.clone()),
         SubgraphHttp {
             name: "sales",
             claims_key: state.claims_key,
             dev_graphiql: config.dev_graphiql,
             ready,
-            per_request: schema::per_request(state.store.clone()),
+            per_request: schema::per_request(state.store.clone(), config.loader_delay()),
         },
     )
 }

@@ -1,53 +1,91 @@
 //! The GraphQL schema of the sales subgraph (Federation v2).
+//!
+//! `Query` merges one object per area (catalogue, campaigns, ETL feeds, federation entities);
+//! `Mutation` holds the planning writes. Relations resolve through the request's DataLoaders.
 
+mod campaigns;
+mod catalog;
+mod entities;
+mod feeds;
 mod loaders;
+mod mutation;
+mod pii;
 mod types;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema,
+    Context, EmptySubscription, ID, MergedObject, OutputType, Result, Schema,
     connection::{Connection, Edge},
-    dataloader::DataLoader,
+    dataloader::{DataLoader, HashMapCache},
 };
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 pub use loaders::Loaders;
+pub use mutation::Mutation;
 use promptsales_platform::{
     claims::Claims,
-    gql::{self, bad_input, decode_cursor, encode_cursor, internal, page_size},
+    crypto::Keyring,
+    gql::{self, bad_input, decode_cursor, encode_cursor},
 };
 pub use types::*;
 use uuid::Uuid;
 
-use crate::store::{After, SalesStore};
+use crate::store::{Actor, After, Page, SalesStore};
 
-pub type SalesSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type SalesSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Most items one page may hold.
 pub const MAX_PAGE: usize = 100;
 const DEFAULT_PAGE: usize = 20;
+/// Most items one page of an ETL feed may hold (the ETL reads in bulk).
+const MAX_FEED_PAGE: usize = 1_000;
 
-/// Builds the schema over a store, with depth and complexity limits.
-pub fn build_schema(store: Arc<dyn SalesStore>) -> SalesSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+/// Read access to the central store: tenants and their catalogue, price list and subscriptions,
+/// portal users, campaign planning and the campaign read models.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    catalog::CatalogQuery,
+    campaigns::CampaignQuery,
+    feeds::FeedQuery,
+    entities::EntityQuery,
+);
+
+/// Builds the schema over a store and the keyring that opens its personal data, with depth and
+/// complexity limits.
+pub fn build_schema(store: Arc<dyn SalesStore>, keyring: Arc<Keyring>) -> SalesSchema {
+    Schema::build(Query::default(), Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)
+        .extension(pii::AuditPiiResponses)
         .data(store)
+        .data(keyring)
         .finish()
 }
 
-/// Request-scoped data: DataLoaders bound to the caller's organization.
-pub fn per_request(store: Arc<dyn SalesStore>) -> gql::PerRequest {
+/// Request-scoped data: DataLoaders bound to the caller's organization, with a per-request cache
+/// (a row reached along two paths is fetched once), and the record of personal data read in plain
+/// text. `loader_delay` is how long a loader gathers keys before its one store call.
+pub fn per_request(store: Arc<dyn SalesStore>, loader_delay: Duration) -> gql::PerRequest {
     Arc::new(move |claims: &Claims, request| {
-        request.data(DataLoader::new(
-            Loaders {
-                store: store.clone(),
-                tenant: claims.org,
-            },
-            tokio::spawn,
-        ))
+        let loaders = Loaders {
+            store: store.clone(),
+            tenant: claims.org,
+        };
+        request
+            .data(DataLoader::with_cache(loaders, tokio::spawn, HashMapCache::default()).delay(loader_delay))
+            .data(pii::PiiReads::default())
     })
+}
+
+pub(crate) fn actor_of(claims: &Claims) -> Actor {
+    Actor {
+        subject: claims.sub.clone(),
+        organization: claims.org,
+        scopes: claims.scopes.clone(),
+        request_id: claims.rid.clone(),
+    }
 }
 
 pub(crate) fn store<'a>(ctx: &'a Context<'_>) -> &'a Arc<dyn SalesStore> {
@@ -58,24 +96,62 @@ pub(crate) fn tenant(ctx: &Context<'_>) -> Option<Uuid> {
     ctx.data_opt::<Claims>().and_then(|c| c.org)
 }
 
-pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<Loaders> {
-    ctx.data_unchecked::<DataLoader<Loaders>>()
+/// Whether the caller holds `scope`.
+pub(crate) fn has_scope(ctx: &Context<'_>, scope: &str) -> bool {
+    ctx.data_opt::<Claims>().is_some_and(|c| c.has_scope(scope))
+}
+
+pub(crate) fn actor(ctx: &Context<'_>) -> Actor {
+    ctx.data_opt::<Claims>().map(actor_of).unwrap_or_default()
+}
+
+pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<Loaders, HashMapCache> {
+    ctx.data_unchecked::<DataLoader<Loaders, HashMapCache>>()
 }
 
 pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
     Uuid::parse_str(id).map_err(|_| bad_input(field, "uuid", "must be a UUID"))
 }
 
-fn after_cursor(after: Option<String>) -> Result<Option<After>> {
+fn bad_cursor() -> async_graphql::Error {
+    bad_input("after", "cursor", "not a cursor this API returned")
+}
+
+/// Cursor of a list ordered by a text key (a name) and the id. The text is base64-encoded inside
+/// the cursor, so a name holding the cursor's separator cannot break it.
+fn text_cursor(key: &str, id: Uuid) -> String {
+    encode_cursor(&[&URL_SAFE_NO_PAD.encode(key), &id.to_string()])
+}
+
+fn after_text(after: Option<String>) -> Result<Option<After>> {
     after
         .map(|c| {
             let parts = decode_cursor(&c, 2)?;
-            let id = Uuid::parse_str(&parts[1])
-                .map_err(|_| bad_input("after", "cursor", "not a cursor this API returned"))?;
-            Ok(After {
-                key: parts[0].clone(),
-                id,
-            })
+            let key = URL_SAFE_NO_PAD
+                .decode(&parts[0])
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(bad_cursor)?;
+            let id = Uuid::parse_str(&parts[1]).map_err(|_| bad_cursor())?;
+            Ok(After { key, id })
+        })
+        .transpose()
+}
+
+/// Cursor of a list ordered by a time and the id.
+fn time_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    encode_cursor(&[&at.to_rfc3339(), &id.to_string()])
+}
+
+fn after_time(after: Option<String>) -> Result<Option<After<DateTime<Utc>>>> {
+    after
+        .map(|c| {
+            let parts = decode_cursor(&c, 2)?;
+            let key = DateTime::parse_from_rfc3339(&parts[0])
+                .map_err(|_| bad_cursor())?
+                .with_timezone(&Utc);
+            let id = Uuid::parse_str(&parts[1]).map_err(|_| bad_cursor())?;
+            Ok(After { key, id })
         })
         .transpose()
 }
@@ -87,110 +163,19 @@ pub struct ConnectionFields {
     pub total_count: i64,
 }
 
-pub struct Query;
+pub type Conn<N> = Connection<String, N, ConnectionFields>;
 
-/// Read access to the central store: tenants and their catalogue, and campaign read models.
-#[Object]
-impl Query {
-    /// Organizations (our customers), by name. A token bound to an organization sees only its own.
-    #[graphql(requires_scopes = "sales:read")]
-    async fn organizations(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Connection<String, Organization, ConnectionFields>> {
-        let first = page_size(first, DEFAULT_PAGE, MAX_PAGE)?;
-        let page = store(ctx)
-            .organizations(tenant(ctx), after_cursor(after)?, first)
-            .await
-            .map_err(|e| internal(ctx, e))?;
-        let mut connection = Connection::with_additional_fields(
-            false,
-            page.has_more,
-            ConnectionFields {
-                total_count: page.total,
-            },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|o| Edge::new(encode_cursor(&[&o.name, &o.id.to_string()]), Organization(o))),
-        );
-        Ok(connection)
-    }
-
-    /// One organization, or null when it does not exist or is not visible to the caller.
-    #[graphql(requires_scopes = "sales:read")]
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let id = parse_id("id", &id)?;
-        loader(ctx)
-            .load_one(loaders::OrgId(id))
-            .await
-            .map(|o| o.map(Organization))
-    }
-
-    /// Organizations changed (or deleted) after `since`, oldest change first: for the ETL.
-    #[graphql(requires_scopes = "etl:run")]
-    async fn organizations_updated_since(
-        &self,
-        ctx: &Context<'_>,
-        since: DateTime<Utc>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<Connection<String, Organization, ConnectionFields>> {
-        let first = page_size(first, MAX_PAGE, 1_000)?;
-        let page = store(ctx)
-            .organizations_updated_since(since, after_cursor(after)?, first)
-            .await
-            .map_err(|e| internal(ctx, e))?;
-        let mut connection = Connection::with_additional_fields(
-            false,
-            page.has_more,
-            ConnectionFields {
-                total_count: page.total,
-            },
-        );
-        connection.edges.extend(page.items.into_iter().map(|o| {
-            Edge::new(
-                encode_cursor(&[&o.updated_at.to_rfc3339(), &o.id.to_string()]),
-                Organization(o),
-            )
-        }));
-        Ok(connection)
-    }
-
-    /// Federation: resolves an Organization reference.
-    #[graphql(entity)]
-    async fn find_organization_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let id = parse_id("id", &id)?;
-        loader(ctx)
-            .load_one(loaders::OrgId(id))
-            .await
-            .map(|o| o.map(Organization))
-    }
-
-    /// Federation: resolves a Brand reference.
-    #[graphql(entity)]
-    async fn find_brand_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Brand>> {
-        let id = parse_id("id", &id)?;
-        loader(ctx).load_one(loaders::BrandId(id)).await.map(|b| b.map(Brand))
-    }
-
-    /// Federation: resolves a Product reference.
-    #[graphql(entity)]
-    async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        let id = parse_id("id", &id)?;
-        loader(ctx)
-            .load_one(loaders::ProductId(id))
-            .await
-            .map(|p| p.map(Product))
-    }
-
-    /// Federation: the sales side of a Campaign (owned by the ads subgraph).
-    #[graphql(entity)]
-    async fn find_campaign_by_id(&self, id: ID) -> Result<Campaign> {
-        let id = parse_id("id", &id)?;
-        Ok(Campaign { id })
-    }
+/// A connection from a store page: `cursor` gives each row's cursor, `node` its GraphQL object.
+fn connection<T, N: OutputType>(page: Page<T>, cursor: impl Fn(&T) -> String, node: impl Fn(T) -> N) -> Conn<N> {
+    let mut connection = Connection::with_additional_fields(
+        false,
+        page.has_more,
+        ConnectionFields {
+            total_count: page.total,
+        },
+    );
+    connection
+        .edges
+        .extend(page.items.into_iter().map(|row| Edge::new(cursor(&row), node(row))));
+    connection
 }

@@ -1,12 +1,11 @@
-//! GraphQL object types of the sales subgraph. Each wraps a store row; relations go through the
-//! request's DataLoaders.
+//! Tenants and their catalogue.
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
-use super::{loader, loaders};
+use super::{Contact, PlanSubscription, PortalUser, id};
+use crate::schema::{Conn, MAX_PAGE, after_text, connection, loader, loaders, text_cursor};
 use crate::store;
 
 pub struct Organization(pub store::Organization);
@@ -16,7 +15,7 @@ pub struct Organization(pub store::Organization);
 impl Organization {
     /// Stable id, the same in every store.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.0.id)
     }
     /// Trading name.
     async fn name(&self) -> &str {
@@ -60,16 +59,59 @@ impl Organization {
             .map(Brand)
             .collect())
     }
+    /// The organization's subscriptions, newest first, cancelled and expired ones included (history).
+    async fn subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<PlanSubscription>> {
+        Ok(loader(ctx)
+            .load_one(loaders::SubscriptionsOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(PlanSubscription)
+            .collect())
+    }
+    /// The organization's portal users, by display name.
+    async fn portal_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> Result<Conn<PortalUser>> {
+        let first = promptsales_platform::gql::page_size(first, 20, MAX_PAGE)?;
+        let key = loaders::UsersOf {
+            org: self.0.id,
+            first,
+            after: after_text(after)?,
+        };
+        let page = loader(ctx).load_one(key).await?.unwrap_or(store::Page {
+            items: Vec::new(),
+            has_more: false,
+            total: 0,
+        });
+        Ok(connection(page, |u| text_cursor(&u.display_name, u.id), PortalUser))
+    }
+    /// People to talk to at the organization (billing, marketing), the primary contact first.
+    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
+        Ok(loader(ctx)
+            .load_one(loaders::ContactsOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Contact)
+            .collect())
+    }
 }
 
 pub struct Brand(pub store::Brand);
 
-/// A brand of an organization.
+/// A brand of an organization. PromptAds keeps a reference copy (id, organization, name), synced
+/// through `brandsUpdatedSince`.
 #[Object(requires_scopes = "sales:read")]
 impl Brand {
+    /// Stable id, the same in every store.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.0.id)
     }
+    /// Brand name, unique within the organization.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -80,6 +122,10 @@ impl Brand {
     /// Public web site (http or https URL).
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
+    }
+    /// Id of the organization that owns the brand (also for brands of deleted organizations).
+    async fn organization_id(&self) -> ID {
+        id(self.0.organization_id)
     }
     /// The organization that owns the brand.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
@@ -98,23 +144,39 @@ impl Brand {
             .map(Product)
             .collect())
     }
+    /// When the brand was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Last change, set by the store.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Set when the brand was deleted (only visible through `brandsUpdatedSince`).
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
 }
 
 pub struct Product(pub store::Product);
 
-/// A product of a brand, with its list price.
+/// A product of a brand, with its list price. PromptAds keeps a reference copy (id, organization,
+/// brand, name, unit price, currency), synced through `productsUpdatedSince`.
 #[Object(requires_scopes = "sales:read")]
 impl Product {
+    /// Stable id, the same in every store.
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.0.id)
     }
     /// Stock-keeping unit, unique within the organization.
     async fn sku(&self) -> &str {
         &self.0.sku
     }
+    /// Product name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the product is.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -134,6 +196,14 @@ impl Product {
     async fn active(&self) -> bool {
         self.0.active
     }
+    /// Id of the brand the product belongs to.
+    async fn brand_id(&self) -> ID {
+        id(self.0.brand_id)
+    }
+    /// Id of the organization that owns the product (always the brand's).
+    async fn organization_id(&self) -> ID {
+        id(self.0.organization_id)
+    }
     /// The brand the product belongs to.
     async fn brand(&self, ctx: &Context<'_>) -> Result<Option<Brand>> {
         Ok(loader(ctx)
@@ -141,93 +211,16 @@ impl Product {
             .await?
             .map(Brand))
     }
-}
-
-pub struct Campaign {
-    pub id: Uuid,
-}
-
-/// A marketing campaign (owned by the ads subgraph); this subgraph adds its central read model.
-#[Object]
-impl Campaign {
-    /// The campaign id, the same in every store.
-    async fn id(&self) -> ID {
-        ID(self.id.to_string())
+    /// When the product was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
-    /// Totals across stores, refreshed by the ETL every 11 minutes; null until the first load.
-    #[graphql(requires_scopes = "sales:read")]
-    async fn summary(&self, ctx: &Context<'_>) -> Result<Option<CampaignSummary>> {
-        Ok(loader(ctx)
-            .load_one(loaders::SummaryOf(self.id))
-            .await?
-            .map(CampaignSummary))
+    /// Last change, set by the store.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
     }
-}
-
-pub struct CampaignSummary(pub store::CampaignSummary);
-
-/// A campaign's results across PromptAds and PromptCrm, as last loaded by the ETL.
-#[Object(requires_scopes = "sales:read")]
-impl CampaignSummary {
-    /// Audience reached (unique people shown an ad).
-    async fn reach(&self) -> i64 {
-        self.0.reach
-    }
-    /// Customers of the CRM linked to the campaign and reached; never above `reach`.
-    async fn customers_reached(&self) -> i64 {
-        self.0.customers_reached
-    }
-    async fn views(&self) -> i64 {
-        self.0.views
-    }
-    async fn interactions(&self) -> i64 {
-        self.0.interactions
-    }
-    /// Reactions: likes.
-    async fn likes(&self) -> i64 {
-        self.0.likes
-    }
-    /// Positive and negative reactions measured by sentiment sampling.
-    async fn positive_reactions(&self) -> i64 {
-        self.0.positive_reactions
-    }
-    async fn negative_reactions(&self) -> i64 {
-        self.0.negative_reactions
-    }
-    /// Number of sales attributed to the campaign.
-    async fn sales_count(&self) -> i64 {
-        self.0.sales_count
-    }
-    /// Revenue in USD.
-    async fn revenue(&self) -> Decimal {
-        self.0.revenue
-    }
-    /// Spend in USD.
-    async fn cost(&self) -> Decimal {
-        self.0.cost
-    }
-    /// Budget in USD.
-    async fn budget(&self) -> Decimal {
-        self.0.budget
-    }
-    /// (revenue − cost) / cost; null when nothing was spent.
-    async fn roi(&self) -> Option<Decimal> {
-        self.0.roi
-    }
-    /// Sales per customer reached; null when nobody was reached.
-    async fn success_rate(&self) -> Option<Decimal> {
-        self.0.success_rate
-    }
-    /// Channel codes the campaign ran on.
-    async fn channels(&self) -> &[String] {
-        &self.0.channels
-    }
-    /// Market codes the campaign ran in.
-    async fn markets(&self) -> &[String] {
-        &self.0.markets
-    }
-    /// When the ETL last refreshed this summary.
-    async fn refreshed_at(&self) -> DateTime<Utc> {
-        self.0.refreshed_at
+    /// Set when the product was deleted (only visible through `productsUpdatedSince`).
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
     }
 }

@@ -1,0 +1,69 @@
+//! Rows of the append-only audit log (`sales.audit_log`): every successful write, in the write's
+//! own transaction, and every hand-out of plaintext personal data.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::store::{Actor, PiiRead, Result};
+
+/// The audit log requires a subject of 1 to 255 characters; a claims header always has one, but a
+/// malformed one must not turn an audited write into a constraint failure.
+fn subject(actor: &Actor) -> String {
+    let s: String = actor.subject.chars().take(255).collect();
+    if s.is_empty() { "-".to_owned() } else { s }
+}
+
+/// One audit row for a successful change to `target`.
+pub(super) async fn record_change(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    target_type: &str,
+    target_id: Uuid,
+    details: serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sales.audit_log
+             (id, actor_subject, actor_organization_id, scopes, action, target_type, target_id, request_id,
+              outcome, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'success', $9)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(subject(actor))
+    .bind(actor.organization)
+    .bind(&actor.scopes)
+    .bind(action)
+    .bind(target_type)
+    .bind(target_id.to_string())
+    .bind(&actor.request_id)
+    .bind(sqlx::types::Json(details))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One `pii_read` row per record, all in one statement.
+pub(super) async fn record_pii_reads(pool: &PgPool, actor: &Actor, reads: &[PiiRead]) -> Result<()> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = reads.iter().map(|_| Uuid::new_v4()).collect();
+    let types: Vec<&str> = reads.iter().map(|r| r.target_type).collect();
+    let targets: Vec<String> = reads.iter().map(|r| r.target_id.to_string()).collect();
+    sqlx::query(
+        "INSERT INTO sales.audit_log
+             (id, actor_subject, actor_organization_id, scopes, action, target_type, target_id, request_id, outcome)
+         SELECT r.id, $4, $5, $6, 'pii_read', r.target_type, r.target_id, $7, 'success'
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r (id, target_type, target_id)",
+    )
+    .bind(&ids)
+    .bind(&types)
+    .bind(&targets)
+    .bind(subject(actor))
+    .bind(actor.organization)
+    .bind(&actor.scopes)
+    .bind(&actor.request_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
