@@ -7,6 +7,7 @@ pub mod activity;
 pub mod adsref;
 pub mod campaigns;
 pub mod central;
+pub mod content;
 pub mod customers;
 pub mod identity;
 pub mod load;

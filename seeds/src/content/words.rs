@@ -74,11 +74,19 @@ pub(super) static PALETTES: LazyLock<Vec<PaletteDef>> = LazyLock::new(|| {
             .unwrap_or_else(|| panic!("palettes.txt: unknown role {}", r[1]));
         let hex = r[2];
         assert!(
-            hex.len() == 7 && hex.starts_with('#') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            hex.len() == 7
+                && hex.starts_with('#')
+                && hex[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
             "palettes.txt: {hex} is not #rrggbb"
         );
         let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
-        let color = NamedColor { hex, name: r[3], rgb: [byte(1), byte(3), byte(5)] };
+        let color = NamedColor {
+            hex,
+            name: r[3],
+            rgb: [byte(1), byte(3), byte(5)],
+        };
         if out.last().is_none_or(|(name, _)| *name != r[0]) {
             out.push((r[0], [None; 5]));
         }
@@ -173,7 +181,13 @@ pub(super) struct MarketDef {
 pub(super) static MARKETS: LazyLock<Vec<MarketDef>> = LazyLock::new(|| {
     rows("markets.txt", include_str!("../../data/content/markets.txt"), 5)
         .into_iter()
-        .map(|r| MarketDef { code: r[0], locale: r[1], lang: Lang::parse(r[2]), name_en: r[3], name_es: r[4] })
+        .map(|r| MarketDef {
+            code: r[0],
+            locale: r[1],
+            lang: Lang::parse(r[2]),
+            name_en: r[3],
+            name_es: r[4],
+        })
         .collect()
 });
 
@@ -203,11 +217,18 @@ pub(super) static AUDIENCES: LazyLock<Vec<AudienceDef>> = LazyLock::new(|| {
 });
 
 fn by_lang(file: &'static str, text: &'static str) -> Vec<(Lang, &'static str)> {
-    rows(file, text, 2).into_iter().map(|r| (Lang::parse(r[0]), r[1])).collect()
+    rows(file, text, 2)
+        .into_iter()
+        .map(|r| (Lang::parse(r[0]), r[1]))
+        .collect()
 }
 
-pub(super) static CAMPAIGN_TEXTS: LazyLock<Vec<(Lang, &'static str)>> =
-    LazyLock::new(|| by_lang("campaign_descriptions.txt", include_str!("../../data/content/campaign_descriptions.txt")));
+pub(super) static CAMPAIGN_TEXTS: LazyLock<Vec<(Lang, &'static str)>> = LazyLock::new(|| {
+    by_lang(
+        "campaign_descriptions.txt",
+        include_str!("../../data/content/campaign_descriptions.txt"),
+    )
+});
 
 pub(super) static MESSAGES: LazyLock<Vec<(Lang, &'static str)>> =
     LazyLock::new(|| by_lang("messages.txt", include_str!("../../data/content/messages.txt")));
@@ -231,8 +252,14 @@ pub(super) static CALENDAR: LazyLock<Calendar> = LazyLock::new(|| {
     let of = |kind: &str| -> Vec<(&'static str, &'static str)> {
         all.iter().filter(|r| r[0] == kind).map(|r| (r[2], r[3])).collect()
     };
-    let calendar = Calendar { months: of("month"), weekdays: of("weekday") };
-    assert!(calendar.months.len() == 12 && calendar.weekdays.len() == 7, "calendar.txt: 12 months and 7 weekdays");
+    let calendar = Calendar {
+        months: of("month"),
+        weekdays: of("weekday"),
+    };
+    assert!(
+        calendar.months.len() == 12 && calendar.weekdays.len() == 7,
+        "calendar.txt: 12 months and 7 weekdays"
+    );
     calendar
 });
 
@@ -246,18 +273,31 @@ pub(super) struct IntegrationDef {
 }
 
 pub(super) static INTEGRATIONS: LazyLock<Vec<IntegrationDef>> = LazyLock::new(|| {
-    rows("integrations.txt", include_str!("../../data/content/integrations.txt"), 4)
-        .into_iter()
-        .map(|r| IntegrationDef { kind: r[0], name: r[1], endpoint: r[2], auth_method: r[3] })
-        .collect()
+    rows(
+        "integrations.txt",
+        include_str!("../../data/content/integrations.txt"),
+        4,
+    )
+    .into_iter()
+    .map(|r| IntegrationDef {
+        kind: r[0],
+        name: r[1],
+        endpoint: r[2],
+        auth_method: r[3],
+    })
+    .collect()
 });
 
 /// Stock library rights holders: (owner, licence).
 pub(super) static STOCK_OWNERS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
-    rows("stock_owners.txt", include_str!("../../data/content/stock_owners.txt"), 2)
-        .into_iter()
-        .map(|r| (r[0], r[1]))
-        .collect()
+    rows(
+        "stock_owners.txt",
+        include_str!("../../data/content/stock_owners.txt"),
+        2,
+    )
+    .into_iter()
+    .map(|r| (r[0], r[1]))
+    .collect()
 });
 
 /// Channels: (code, display name, whether images are posted there).
@@ -283,7 +323,10 @@ pub(super) fn fill(template: &str, value: &dyn Fn(&str) -> Option<String>) -> St
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let close = rest[open..].find('}').map(|c| open + c).unwrap_or_else(|| panic!("unclosed {{ in `{template}`"));
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .unwrap_or_else(|| panic!("unclosed {{ in `{template}`"));
         let token = &rest[open + 1..close];
         let (article, key) = match token.split_once(':') {
             Some((a, key)) => (Some(a), key),
