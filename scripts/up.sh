@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries and
-# brings the four local stores up to date. Later steps (seed, subgraphs, gateway) join here as they
-# are built.
+# `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
+# brings the four local stores up to date and seeds them. Starting the subgraphs and the gateway
+# joins here with the gateway issue.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -14,6 +14,16 @@ cargo build --release --locked --bin promptsales
 
 step "migrate the four local stores"
 target/release/promptsales migrate
+
+step "seed the stores (full profile: 1,000 campaigns, 500,000 customers)"
+# A store that already holds data is left alone (`promptsales seed --reset` reloads it).
+if ! target/release/promptsales seed 2> >(tee .dev/seed.log >&2); then
+  if grep -q "already holds data" .dev/seed.log; then
+    echo "the stores already hold data: kept (run target/release/promptsales seed --reset to reload)"
+  else
+    exit 1
+  fi
+fi
 
 cat <<TXT
 
