@@ -365,6 +365,43 @@ async fn should_list_ads_whose_sentiment_turned_negative() {
     assert_eq!(data["negativeSentimentAds"]["totalCount"], 2);
 }
 
+#[tokio::test]
+async fn should_serve_reference_data_ads_and_influencers() {
+    let sg = Subgraph::start().await;
+    let fx = &sg.env.fixture;
+    let query = "query($ad: ID!) {
+        channels { code kind } markets { code currency }
+        ad(id: $ad) { name format campaign { id } }
+        influencers(channel: \"INSTAGRAM\", first: 2) { totalCount pageInfo { hasNextPage } edges { node { handle followers } } } }";
+    let data = sg.data(&tenant(fx.org_a), query, json!({ "ad": fx.negative_ad })).await;
+    assert_eq!(data["channels"].as_array().expect("channels").len(), 5);
+    assert_eq!(data["channels"][0], json!({ "code": "creators", "kind": "INFLUENCER" }));
+    assert_eq!(data["markets"][1], json!({ "code": "MX", "currency": "MXN" }));
+    assert_eq!(data["ad"]["name"], "Ad 2");
+    assert_eq!(data["ad"]["campaign"]["id"], fx.report.to_string());
+    let influencers = &data["influencers"];
+    assert_eq!(
+        (
+            influencers["totalCount"].as_i64(),
+            influencers["pageInfo"]["hasNextPage"].as_bool()
+        ),
+        (Some(3), Some(true))
+    );
+    assert_eq!(
+        influencers["edges"][0]["node"],
+        json!({ "handle": "creator0", "followers": 12000 })
+    );
+    // Another tenant's ad does not exist for this one.
+    let data = sg
+        .data(
+            &tenant(fx.org_b),
+            "query($ad: ID!) { ad(id: $ad) { name } }",
+            json!({ "ad": fx.negative_ad }),
+        )
+        .await;
+    assert_eq!(data["ad"], Value::Null);
+}
+
 fn create_input(sg: &Subgraph, key: &str) -> Value {
     let fx = &sg.env.fixture;
     json!({

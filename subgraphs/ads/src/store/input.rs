@@ -255,9 +255,11 @@ pub fn precheck(input: &NewCampaign) -> Result<(), Invalid> {
         }
     }
     let long = |field: &str, max: usize| Invalid::new(field, "max_length", format!("at most {max} characters"));
+    // NVARCHAR(n) holds n UTF-16 code units, so that is what is counted.
+    let units = |s: &str| s.encode_utf16().count();
     for ad in &input.ads {
-        let over = |s: &Option<String>, max: usize| s.as_ref().is_some_and(|s| s.chars().count() > max);
-        if ad.name.chars().count() > 200 {
+        let over = |s: &Option<String>, max: usize| s.as_deref().is_some_and(|s| units(s) > max);
+        if units(&ad.name) > 200 {
             return Err(long("ads.name", 200));
         }
         if over(&ad.headline, 200) {
