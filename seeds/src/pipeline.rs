@@ -94,8 +94,7 @@ fn spec<R: Row>(store: Store, heavy: bool) -> TableSpec {
     }
 }
 
-/// The seeded tables of each store, in PostgreSQL load order (foreign keys are rebuilt after the
-/// load, so children may come first; SQL Server loads parents first, see `generate`).
+/// The seeded tables of each store, in load order (parents first).
 fn tables() -> Vec<TableSpec> {
     use rows::*;
     vec![
@@ -122,14 +121,12 @@ fn tables() -> Vec<TableSpec> {
         spec::<AdPlacement>(Store::Ads, false),
         spec::<AdResult>(Store::Ads, true),
         spec::<SentimentSample>(Store::Ads, true),
-        // Campaign facts before customers: their foreign keys are off during the load, and the
-        // facts are ready long before the last customer is sealed, so COPY overlaps sealing.
+        spec::<Customer>(Store::Crm, true),
+        spec::<CustomerKey>(Store::Crm, true),
         spec::<CampaignCustomer>(Store::Crm, true),
         spec::<Lead>(Store::Crm, true),
         spec::<Interaction>(Store::Crm, true),
         spec::<Sale>(Store::Crm, true),
-        spec::<Customer>(Store::Crm, true),
-        spec::<CustomerKey>(Store::Crm, true),
     ]
 }
 
