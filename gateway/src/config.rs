@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use axum::http::{HeaderName, HeaderValue, uri::Authority};
 use serde::Deserialize;
 
 use crate::gateway::Options;
@@ -35,6 +36,27 @@ pub struct FileConfig {
     pub gateway: Options,
     /// The HTTP front.
     pub http: HttpOptions,
+    /// How the supergraph file is watched for changes.
+    pub supergraph: SupergraphOptions,
+}
+
+/// Hot reload of the supergraph file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SupergraphOptions {
+    /// How often the file's modification time (then its content) is checked, in seconds; a
+    /// changed file is loaded and swapped in when it builds. 0 turns polling off (SIGHUP still
+    /// reloads). Polling rather than inotify: it needs no dependency and works on every volume,
+    /// including Kubernetes ConfigMaps, whose files are replaced through a symlink swap.
+    pub reload_interval_secs: u64,
+}
+
+impl Default for SupergraphOptions {
+    fn default() -> SupergraphOptions {
+        SupergraphOptions {
+            reload_interval_secs: 5,
+        }
+    }
 }
 
 /// The HTTP front.
@@ -50,6 +72,17 @@ pub struct HttpOptions {
     pub anonymous_scopes: Vec<String>,
     /// Whether GraphiQL is served at `/`.
     pub graphiql: bool,
+    /// Browser origins (`https://portal.example.com`: scheme, host, optional port, no path)
+    /// allowed to call the gateway cross-origin, with credentials. Empty: no CORS headers at all,
+    /// so browsers only call from the gateway's own origin.
+    pub cors_origins: Vec<String>,
+    /// Whether requests a browser could send cross-site without a CORS preflight are refused
+    /// unless they carry one of `csrf_required_headers` (the CSRF prevention of Apollo Router
+    /// and Hive Router).
+    pub csrf_prevention: bool,
+    /// Headers of which one (non-empty) lets a "simple" request through CSRF prevention: a
+    /// browser only sends custom headers cross-site after a preflight that CORS answers.
+    pub csrf_required_headers: Vec<String>,
 }
 
 impl Default for HttpOptions {
@@ -59,8 +92,88 @@ impl Default for HttpOptions {
             request_timeout_secs: 30,
             anonymous_scopes: Vec::new(),
             graphiql: true,
+            cors_origins: Vec::new(),
+            csrf_prevention: true,
+            csrf_required_headers: vec![
+                "apollo-require-preflight".to_owned(),
+                "x-apollo-operation-name".to_owned(),
+            ],
         }
     }
+}
+
+/// An HTTP option that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidOption {
+    #[error("cors_origins: {origin:?} is not an origin: {why}")]
+    Origin { origin: String, why: String },
+    #[error("csrf_required_headers: {0:?} is not a valid header name")]
+    HeaderName(String),
+    #[error("csrf_required_headers is empty while csrf_prevention is on: no request could pass it")]
+    NoCsrfHeaders,
+}
+
+impl HttpOptions {
+    /// Checks what serde cannot: that every CORS origin is an origin and every CSRF header a
+    /// header name. Called at startup so a typo stops the process instead of silently leaving a
+    /// portal without CORS.
+    pub fn validate(&self) -> Result<(), InvalidOption> {
+        for origin in &self.cors_origins {
+            parse_origin(origin)?;
+        }
+        self.csrf_headers()?;
+        if self.csrf_prevention && self.csrf_required_headers.is_empty() {
+            return Err(InvalidOption::NoCsrfHeaders);
+        }
+        Ok(())
+    }
+
+    /// `csrf_required_headers` as header names.
+    pub fn csrf_headers(&self) -> Result<Vec<HeaderName>, InvalidOption> {
+        self.csrf_required_headers
+            .iter()
+            .map(|h| HeaderName::try_from(h.trim()).map_err(|_| InvalidOption::HeaderName(h.clone())))
+            .collect()
+    }
+}
+
+/// An origin as browsers send it in the `Origin` header: lowercase `scheme://host[:port]`, no
+/// default port, no path. Configured origins are compared byte for byte with that header, so
+/// they are normalised here and anything that could never match is refused.
+pub fn parse_origin(origin: &str) -> Result<HeaderValue, InvalidOption> {
+    let invalid = |why: &str| InvalidOption::Origin {
+        origin: origin.to_owned(),
+        why: why.to_owned(),
+    };
+    if origin.trim() == "*" {
+        return Err(invalid(
+            "list exact origins; a wildcard cannot be combined with credentials",
+        ));
+    }
+    let (scheme, rest) = origin
+        .trim()
+        .split_once("://")
+        .ok_or_else(|| invalid("write it as scheme://host[:port], e.g. https://portal.example.com"))?;
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+        return Err(invalid("it has no valid scheme (https://...)"));
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if rest.contains(['/', '?', '#']) {
+        return Err(invalid("an origin has no path, query or trailing slash"));
+    }
+    if rest.contains('@') {
+        return Err(invalid("an origin has no user name or password"));
+    }
+    let authority: Authority = rest.parse().map_err(|_| invalid("its host[:port] does not parse"))?;
+    if authority.host().is_empty() {
+        return Err(invalid("it has no host"));
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let port = match (scheme.as_str(), authority.port_u16()) {
+        ("http", Some(80)) | ("https", Some(443)) | (_, None) => String::new(),
+        (_, Some(port)) => format!(":{port}"),
+    };
+    HeaderValue::try_from(format!("{scheme}://{host}{port}")).map_err(|_| invalid("it is not a valid header value"))
 }
 
 impl FileConfig {
@@ -69,7 +182,69 @@ impl FileConfig {
             return Ok(FileConfig::default());
         };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_yaml_ng::from_str(&text)
-            .with_context(|| format!("{} is not a valid gateway configuration", path.display()))
+        let config: FileConfig = serde_yaml_ng::from_str(&text)
+            .with_context(|| format!("{} is not a valid gateway configuration", path.display()))?;
+        config
+            .http
+            .validate()
+            .with_context(|| format!("{}: http", path.display()))?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn should_normalise_origins_as_browsers_send_them() {
+        for (configured, sent) in [
+            ("https://portal.example.com", "https://portal.example.com"),
+            ("HTTPS://Portal.Example.com", "https://portal.example.com"),
+            ("https://portal.example.com:443", "https://portal.example.com"),
+            ("http://localhost:5173", "http://localhost:5173"),
+            ("http://127.0.0.1:80", "http://127.0.0.1"),
+        ] {
+            let parsed = parse_origin(configured).expect(configured);
+            assert_eq!(parsed, sent, "{configured}");
+        }
+    }
+
+    #[test]
+    fn should_refuse_what_is_not_an_origin_and_say_why() {
+        for (configured, why) in [
+            ("portal.example.com", "scheme://host"),
+            ("https://portal.example.com/", "no path"),
+            ("https://portal.example.com/app", "no path"),
+            ("https://portal.example.com?x=1", "no path"),
+            ("https://user:pw@portal.example.com", "no user name"),
+            ("https://", "host"),
+            ("*", "exact origins"),
+            ("://portal.example.com", "scheme"),
+        ] {
+            let error = parse_origin(configured).expect_err(configured).to_string();
+            assert!(
+                error.contains(configured) && error.contains(why),
+                "{configured}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn should_refuse_unusable_http_options_at_startup() {
+        let options: HttpOptions =
+            serde_yaml_ng::from_str("cors_origins: [https://portal.example.com/]").expect("yaml");
+        assert!(options.validate().is_err());
+        let options: HttpOptions = serde_yaml_ng::from_str("csrf_required_headers: [\"not a header\"]").expect("yaml");
+        assert!(matches!(options.validate(), Err(InvalidOption::HeaderName(_))));
+        let options: HttpOptions = serde_yaml_ng::from_str("csrf_required_headers: []").expect("yaml");
+        assert!(matches!(options.validate(), Err(InvalidOption::NoCsrfHeaders)));
+        let options: HttpOptions =
+            serde_yaml_ng::from_str("csrf_prevention: false\ncsrf_required_headers: []").expect("yaml");
+        assert!(options.validate().is_ok());
+        let defaults: FileConfig = serde_yaml_ng::from_str("{}").expect("yaml");
+        assert!(defaults.http.validate().is_ok());
+        assert!(defaults.http.cors_origins.is_empty() && defaults.http.csrf_prevention);
+        assert_eq!(defaults.supergraph.reload_interval_secs, 5);
     }
 }

@@ -1,6 +1,7 @@
 //! The PromptSales gateway: plans each operation over the composed supergraph with the Federation
 //! v2 query planner, executes the plan against the subgraphs and shapes the response.
 
+mod browser;
 pub mod config;
 mod execute;
 pub mod fetch;
@@ -8,6 +9,7 @@ pub mod gateway;
 mod introspection;
 mod json;
 pub mod limits;
+pub mod reload;
 pub mod response;
 mod schema;
 pub mod server;

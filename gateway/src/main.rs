@@ -1,13 +1,11 @@
 //! `promptsales-gateway`: the GraphQL gateway in front of the four subgraphs (port 4000).
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use anyhow::Context;
 use clap::Parser;
 use promptsales_gateway::{
-    Gateway,
     config::{Args, FileConfig},
-    server,
+    server::{self, Reloader},
 };
 use promptsales_platform::{claims::ClaimsKey, service, telemetry};
 
@@ -16,14 +14,19 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init("info");
     let args = Args::parse();
     let config = FileConfig::load(args.config.as_ref())?;
-    let sdl = std::fs::read_to_string(&args.supergraph)
-        .with_context(|| format!("reading the supergraph {}", args.supergraph.display()))?;
-    let gateway = Gateway::new(&sdl, config.gateway)?;
-    for (name, url) in gateway.subgraphs() {
+    let reloader = Arc::new(Reloader::load(&args.supergraph, config.gateway).await?);
+    for (name, url) in reloader.gateway().current().subgraphs() {
         tracing::info!(subgraph = name, url, "subgraph");
     }
+    // A new supergraph is picked up without a restart: on a timer and on SIGHUP.
+    if config.supergraph.reload_interval_secs > 0 {
+        let every = Duration::from_secs(config.supergraph.reload_interval_secs);
+        reloader.clone().watch(every);
+    }
+    #[cfg(unix)]
+    reloader.clone().reload_on_hangup()?;
     let key = ClaimsKey::from_env()?;
-    let app = server::router(Arc::new(gateway), key, config.http);
+    let app = server::router(reloader.gateway(), key, config.http);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
     service::serve(listener, app).await?;
     Ok(())

@@ -1,7 +1,12 @@
 //! The HTTP front, per the GraphQL-over-HTTP spec: `POST /graphql` (JSON), `GET /graphql` (query
 //! parameters; queries only), `application/graphql-response+json` with 200 for executed requests,
 //! 400 for documents that do not parse or validate, 405 for mutations over GET and 415 for other
-//! content types; GraphiQL at `/`, and the operational routes of `platform::service`.
+//! content types; GraphiQL at `/`, and the operational routes of `platform::service`. Requests
+//! a browser could send cross-site without a preflight are refused first (CSRF prevention, see
+//! [`crate::browser`]), and CORS is answered for the configured origins only.
+//!
+//! Every request runs on the gateway the [`SharedGateway`] holds when it starts, so a supergraph
+//! reload ([`Reloader`]) never disturbs requests in flight.
 
 use std::{sync::Arc, time::Duration};
 
@@ -10,7 +15,7 @@ use axum::{
     Router,
     body::Bytes,
     extract::{Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, HeaderName, StatusCode, header},
     response::{Html, IntoResponse, Response as HttpResponse},
     routing::get,
 };
@@ -21,10 +26,12 @@ use promptsales_platform::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use crate::reload::{ReloadError, Reloader, SharedGateway};
 use crate::{
+    browser,
     config::HttpOptions,
     fetch::FetchContext,
-    gateway::{Gateway, Outcome, Request},
+    gateway::{Outcome, Request},
     response::{GraphqlError, Response},
 };
 
@@ -32,17 +39,37 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 #[derive(Clone)]
 struct AppState {
-    gateway: Arc<Gateway>,
+    gateway: SharedGateway,
     key: ClaimsKey,
     scopes: Arc<Vec<String>>,
+    /// The headers that let a simple request through; `None` when CSRF prevention is off.
+    csrf: Option<Arc<[HeaderName]>>,
 }
 
-/// The gateway's router with the standard layers.
-pub fn router(gateway: Arc<Gateway>, key: ClaimsKey, options: HttpOptions) -> Router {
+/// The gateway's router with the standard layers and, when origins are configured, CORS.
+/// `gateway` is an `Arc<Gateway>` for a fixed supergraph or a [`Reloader::gateway`] cell.
+///
+/// `options` should have passed [`HttpOptions::validate`] (as [`crate::config::FileConfig::load`]
+/// does); entries that do not are left out and logged, which closes rather than opens: an
+/// unusable origin gets no CORS, an unusable CSRF header name lets no request through.
+pub fn router(gateway: impl Into<SharedGateway>, key: ClaimsKey, options: HttpOptions) -> Router {
+    let csrf = options.csrf_prevention.then(|| {
+        let names: Vec<HeaderName> = options
+            .csrf_required_headers
+            .iter()
+            .filter_map(|h| {
+                HeaderName::try_from(h.trim())
+                    .inspect_err(|_| tracing::error!(header = %h, "csrf_required_headers: not a header name; ignored"))
+                    .ok()
+            })
+            .collect();
+        Arc::from(names)
+    });
     let state = AppState {
-        gateway,
+        gateway: gateway.into(),
         key,
         scopes: Arc::new(options.anonymous_scopes.clone()),
+        csrf,
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
@@ -58,12 +85,22 @@ pub fn router(gateway: Arc<Gateway>, key: ClaimsKey, options: HttpOptions) -> Ro
     // down never makes the gateway unready (it answers with partial data instead).
     let ready: service::ReadyCheck = Arc::new(|| Box::pin(async { Ok(()) }));
     let router = router.merge(service::operational_routes(ready));
-    service::with_standard_layers(
+    let router = service::with_standard_layers(
         router,
         "gateway",
         Duration::from_secs(options.request_timeout_secs),
         options.max_body_bytes,
-    )
+    );
+    // Outermost, so that refusals of the inner layers (413, 504) still reach the page that
+    // sent the request instead of surfacing as opaque CORS failures.
+    browser::with_cors(router, &options)
+}
+
+/// The CSRF refusal for this request, if it gets one.
+fn csrf(state: &AppState, headers: &HeaderMap, legacy: bool) -> Option<HttpResponse> {
+    let required = state.csrf.as_deref()?;
+    // Always 400, also for legacy JSON clients: the request was not well-formed for us.
+    browser::csrf_refusal(required, headers).map(|outcome| respond_with_status(outcome, legacy, true))
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +118,9 @@ async fn get_graphql(
     Query(params): Query<GetParams>,
 ) -> HttpResponse {
     let legacy = wants_legacy_json(&headers);
+    if let Some(refusal) = csrf(&state, &headers, legacy) {
+        return refusal;
+    }
     let parse = |s: Option<String>, what: &str| -> Result<Option<Map<String, Value>>, Outcome> {
         match s.filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -107,6 +147,11 @@ async fn get_graphql(
 
 async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
     let legacy = wants_legacy_json(&headers);
+    // Before the media type check, so a form post from another site learns that it was refused
+    // as CSRF rather than how to reformat its body.
+    if let Some(refusal) = csrf(&state, &headers, legacy) {
+        return refusal;
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -147,7 +192,9 @@ async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_muta
         tracestate: header("tracestate"),
     };
     let started = std::time::Instant::now();
-    let outcome = state.gateway.execute(request, allow_mutation, &ctx).await;
+    // Taken once: a reload during this request does not change the schema it runs against.
+    let gateway = state.gateway.current();
+    let outcome = gateway.execute(request, allow_mutation, &ctx).await;
     metrics::histogram!("gateway_operation_duration_seconds", "status" => outcome.status.to_string())
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("gateway_operations_total", "status" => outcome.status.to_string(), "errors" => (!outcome.response.errors.is_empty()).to_string()).increment(1);
@@ -176,8 +223,18 @@ fn wants_legacy_json(headers: &HeaderMap) -> bool {
 }
 
 fn respond(outcome: Outcome, legacy: bool) -> HttpResponse {
+    respond_with_status(outcome, legacy, false)
+}
+
+/// `keep_status`: answer a legacy client with the outcome's status too (a refusal, not a
+/// GraphQL error).
+fn respond_with_status(outcome: Outcome, legacy: bool, keep_status: bool) -> HttpResponse {
     let (status, content_type) = if legacy {
-        let status = if outcome.status == 400 { 200 } else { outcome.status };
+        let status = if outcome.status == 400 && !keep_status {
+            200
+        } else {
+            outcome.status
+        };
         (status, "application/json")
     } else {
         (outcome.status, GRAPHQL_RESPONSE)
