@@ -192,6 +192,68 @@ async fn check_consistency(s: &Stores) {
         negative > 0 && (negative as f64) < 0.2 * total as f64,
         "{negative} of {total} ads turn negative"
     );
+
+    check_content(s).await;
+}
+
+/// PromptContent: real PNGs with descriptions and 3–8 hashtags, and requests and logs that name
+/// campaigns and channels PromptAds holds.
+async fn check_content(s: &Stores) {
+    let images = count(&s.content, "SELECT count(*) FROM content.images").await;
+    let spec_images = if count(&s.ads, "SELECT count(*) FROM ads.campaigns").await >= 1_000 {
+        100
+    } else {
+        20
+    };
+    assert!(images >= spec_images, "{images} images");
+    let bad = count(
+        &s.content,
+        "SELECT count(*) FROM content.images i JOIN content.image_blobs b ON b.image_id = i.id
+          WHERE substring(b.data FROM 1 FOR 8) <> '\\x89504e470d0a1a0a'::bytea
+             OR cardinality(i.hashtags) NOT BETWEEN 3 AND 8
+             OR length(i.doc->>'description') < 200",
+    )
+    .await;
+    assert_eq!(bad, 0, "every image is a PNG with a long description and 3–8 hashtags");
+    let ads_campaigns: std::collections::BTreeSet<String> = sqlx::query_scalar("SELECT id::text FROM ads.campaigns")
+        .fetch_all(s.ads.pool())
+        .await
+        .expect("campaigns")
+        .into_iter()
+        .collect();
+    let channels: std::collections::BTreeSet<String> = sqlx::query_scalar("SELECT code FROM ads.channels")
+        .fetch_all(s.ads.pool())
+        .await
+        .expect("channels")
+        .into_iter()
+        .collect();
+    assert!(channels.contains("x"), "X is seeded: {channels:?}");
+    let named: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT campaign_id::text, NULL FROM content.content_requests
+         UNION ALL SELECT campaign_id::text, channel_code FROM content.campaign_logs",
+    )
+    .fetch_all(s.content.pool())
+    .await
+    .expect("content campaigns");
+    let with_content: std::collections::BTreeSet<&String> = named.iter().map(|(c, _)| c).collect();
+    assert!(
+        with_content.len() * 5 >= ads_campaigns.len() && with_content.len() < ads_campaigns.len(),
+        "content for a share of the campaigns: {} of {}",
+        with_content.len(),
+        ads_campaigns.len()
+    );
+    for (campaign, channel) in &named {
+        assert!(
+            ads_campaigns.contains(campaign),
+            "content names campaign {campaign}, unknown to ads"
+        );
+        if let Some(channel) = channel {
+            assert!(
+                channels.contains(channel),
+                "a log names channel {channel}, unknown to ads"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{Sender, channel};
 
 use crate::{
     activity::{self, Facts},
-    adsref, campaigns, central, customers,
+    adsref, campaigns, central, content, customers,
     load::{self, Chunk, TableStat, mssql::MssqlTable, pg::PgTable},
     plans,
     progress::Bars,
@@ -97,37 +97,45 @@ fn spec<R: Row>(store: Store, heavy: bool) -> TableSpec {
 /// The seeded tables of each store, in load order (parents first).
 fn tables() -> Vec<TableSpec> {
     use rows::*;
-    vec![
-        spec::<Organization>(Store::Sales, false),
-        spec::<SubscriptionPlan>(Store::Sales, false),
-        spec::<Subscription>(Store::Sales, false),
-        spec::<SalesBrand>(Store::Sales, false),
-        spec::<SalesProduct>(Store::Sales, false),
-        spec::<Contact>(Store::Sales, false),
-        spec::<PortalUser>(Store::Sales, false),
-        spec::<CampaignPlan>(Store::Sales, false),
-        spec::<Approval>(Store::Sales, false),
-        spec::<ScheduledTask>(Store::Sales, false),
-        spec::<TaskReminder>(Store::Sales, false),
-        spec::<Channel>(Store::Ads, false),
-        spec::<Market>(Store::Ads, false),
-        spec::<AdsBrand>(Store::Ads, false),
-        spec::<AdsProduct>(Store::Ads, false),
-        spec::<Influencer>(Store::Ads, false),
-        spec::<Campaign>(Store::Ads, false),
-        spec::<CampaignChannel>(Store::Ads, false),
-        spec::<CampaignMarket>(Store::Ads, false),
-        spec::<Ad>(Store::Ads, false),
-        spec::<AdPlacement>(Store::Ads, false),
-        spec::<AdResult>(Store::Ads, true),
-        spec::<SentimentSample>(Store::Ads, true),
-        spec::<Customer>(Store::Crm, true),
-        spec::<CustomerKey>(Store::Crm, true),
-        spec::<CampaignCustomer>(Store::Crm, true),
-        spec::<Lead>(Store::Crm, true),
-        spec::<Interaction>(Store::Crm, true),
-        spec::<Sale>(Store::Crm, true),
-    ]
+    let content = content::pg_tables().map(|(table, columns)| TableSpec {
+        store: Store::Content,
+        table,
+        columns,
+        heavy: false,
+    });
+    content
+        .chain([
+            spec::<Organization>(Store::Sales, false),
+            spec::<SubscriptionPlan>(Store::Sales, false),
+            spec::<Subscription>(Store::Sales, false),
+            spec::<SalesBrand>(Store::Sales, false),
+            spec::<SalesProduct>(Store::Sales, false),
+            spec::<Contact>(Store::Sales, false),
+            spec::<PortalUser>(Store::Sales, false),
+            spec::<CampaignPlan>(Store::Sales, false),
+            spec::<Approval>(Store::Sales, false),
+            spec::<ScheduledTask>(Store::Sales, false),
+            spec::<TaskReminder>(Store::Sales, false),
+            spec::<Channel>(Store::Ads, false),
+            spec::<Market>(Store::Ads, false),
+            spec::<AdsBrand>(Store::Ads, false),
+            spec::<AdsProduct>(Store::Ads, false),
+            spec::<Influencer>(Store::Ads, false),
+            spec::<Campaign>(Store::Ads, false),
+            spec::<CampaignChannel>(Store::Ads, false),
+            spec::<CampaignMarket>(Store::Ads, false),
+            spec::<Ad>(Store::Ads, false),
+            spec::<AdPlacement>(Store::Ads, false),
+            spec::<AdResult>(Store::Ads, true),
+            spec::<SentimentSample>(Store::Ads, true),
+            spec::<Customer>(Store::Crm, true),
+            spec::<CustomerKey>(Store::Crm, true),
+            spec::<CampaignCustomer>(Store::Crm, true),
+            spec::<Lead>(Store::Crm, true),
+            spec::<Interaction>(Store::Crm, true),
+            spec::<Sale>(Store::Crm, true),
+        ])
+        .collect()
 }
 
 /// The names of the tables the seeder fills in a store (what `--reset` empties).
@@ -147,6 +155,79 @@ pub fn encode<R: Row>(rows: &[R]) -> Vec<u8> {
         text.end_row();
     }
     text.take()
+}
+
+/// Encodes rows of the content twin (values cut from the MongoDB documents) as COPY text.
+fn encode_values(rows: &[Vec<content::PgValue>]) -> Vec<u8> {
+    use content::PgValue;
+    use promptsales_platform::bulk::RowSink;
+    let mut text = CopyText::with_capacity(rows.len() * 512);
+    for row in rows {
+        for value in row {
+            match value {
+                PgValue::Null => text.text(None),
+                PgValue::Bool(b) => text.bool(*b),
+                PgValue::Int(n) => text.i64(*n),
+                PgValue::Decimal(d) => text.decimal(*d),
+                PgValue::Text(t) => text.text(t.as_str()),
+                PgValue::Bytes(b) => text.bytes(b.as_slice()),
+                PgValue::Uuid(u) => text.uuid(*u),
+                PgValue::Time(t) => text.time(*t),
+                PgValue::Json(j) => text.json(Some(j)),
+                PgValue::TextArray(items) => text.text_array(Some(items.as_slice())),
+            }
+        }
+        text.end_row();
+    }
+    text.take()
+}
+
+/// What the content generator needs of each campaign.
+fn briefs(ctx: &Ctx, central: &central::Central, campaigns: &[campaigns::Campaign]) -> Vec<content::CampaignBrief> {
+    campaigns
+        .iter()
+        .map(|c| {
+            let brand = &central.brands[c.brand];
+            content::CampaignBrief {
+                id: c.id,
+                organization_id: central.orgs[c.org].id,
+                name: c.name.clone(),
+                brand: brand.name.clone(),
+                // Awareness campaigns promote the brand itself.
+                product: c
+                    .product
+                    .map_or_else(|| brand.name.clone(), |p| central.products[p].name.clone()),
+                objective: c.objective.to_owned(),
+                channel_codes: c
+                    .channels
+                    .iter()
+                    .map(|&(ch, _)| crate::reference::CHANNELS[ch].code.to_owned())
+                    .collect(),
+                market_codes: c.markets.iter().map(|&m| ctx.markets[m].def.code.to_owned()).collect(),
+                starts_at: c.starts_at,
+                ends_at: c.ends_at,
+            }
+        })
+        .collect()
+}
+
+/// Generates the content store. Integration credentials are sealed like every other secret of
+/// the platform (a data key per record, wrapped under the active KEK), from a seeded stream so a
+/// reseed writes the same bytes.
+fn generate_content(ctx: &Ctx, central: &central::Central, briefs: &[content::CampaignBrief]) -> content::ContentSet {
+    let organizations: Vec<uuid::Uuid> = central.orgs.iter().map(|o| o.id).collect();
+    let stream = std::sync::Mutex::new(crate::rng::stream(ctx.seed, "content.integrations.credentials", 0));
+    let encrypt = |plaintext: &[u8]| {
+        let mut rng = stream.lock().expect("the stream is never poisoned");
+        let envelope = crate::pii::Envelope::new(ctx.keyring, &mut rng);
+        let sealed = envelope.seal(
+            &mut rng,
+            b"content.integrations.credentials",
+            std::str::from_utf8(plaintext).expect("credentials are JSON text"),
+        );
+        (sealed, envelope.key_id)
+    };
+    content::generate(ctx.seed, ctx.now, ctx.spec.images, &organizations, briefs, &encrypt)
 }
 
 /// Where generated rows go: a PostgreSQL loader's channel, per table.
@@ -218,6 +299,9 @@ impl Outputs {
 /// Data for stores that load after generation (SQL Server), by table in load order.
 type Deferred = HashMap<Store, Vec<Box<dyn MssqlTable>>>;
 
+/// MongoDB documents to load after generation, by collection in load order.
+type Documents = Vec<(&'static str, Vec<bson::Document>)>;
+
 fn defer<R: FullRow + Clone + 'static>(
     deferred: &mut Deferred,
     backends: &HashMap<Store, Backend>,
@@ -244,9 +328,6 @@ pub async fn run(options: Options, targets: Targets, keyring: Arc<Keyring>) -> a
         let url = targets.url(store);
         url.check_for(store)?;
         backends.insert(store, url.backend());
-    }
-    if backends[&Store::Content] == Backend::Mongo {
-        anyhow::bail!("seeding PromptContent into MongoDB waits for the content generator (seeds/src/content)");
     }
     let bars = Bars::new(options.progress);
 
@@ -324,9 +405,12 @@ pub async fn run(options: Options, targets: Targets, keyring: Arc<Keyring>) -> a
     if let Some(e) = failure {
         return Err(e);
     }
-    let (deferred, generation) = generated.map_err(|e| anyhow::anyhow!("the generator panicked: {e}"))?;
+    let (deferred, documents, generation) = generated.map_err(|e| anyhow::anyhow!("the generator panicked: {e}"))?;
     for (store, tables) in deferred.into_iter().collect::<std::collections::BTreeMap<_, _>>() {
         stats.extend(load::mssql::load(store, targets.url(store), tables, reset).await?);
+    }
+    if let Some(documents) = documents {
+        stats.extend(load::mongo::load(Store::Content, targets.url(Store::Content), documents, reset).await?);
     }
     Ok(Report {
         profile,
@@ -341,14 +425,16 @@ fn generate(
     keyring: &Keyring,
     outputs: &Outputs,
     backends: &HashMap<Store, Backend>,
-) -> (Deferred, std::time::Duration) {
+) -> (Deferred, Option<Documents>, std::time::Duration) {
     let started = Instant::now();
     let ctx = Ctx::new(options.profile, options.seed, options.now, keyring);
     let central = central::generate(&ctx);
     let layout = customers::Layout::plan(&ctx, &central);
     let campaigns = campaigns::plan(&ctx, &central, &layout);
     let (ads_ref, influencers) = adsref::generate(&ctx, &central);
+    let briefs = briefs(&ctx, &central, &campaigns);
     let mut deferred = Deferred::new();
+    let mut documents = None;
     let mut generation = std::time::Duration::ZERO;
     // Filled inside the scope, borrowed by its producer threads: declared outside so they outlive it.
     let facts_cell: std::sync::OnceLock<Vec<Facts>> = std::sync::OnceLock::new();
@@ -368,6 +454,35 @@ fn generate(
         outputs.send_rows(scope, &ads_ref.brands);
         outputs.send_rows(scope, &ads_ref.products);
         outputs.send_rows(scope, &ads_ref.influencers);
+
+        // Content: images drawn and documents built on a thread of their own, then cut into the
+        // twin's rows (PostgreSQL) or kept as documents (MongoDB, loaded after generation).
+        let content_thread = scope.spawn(|| {
+            let set = generate_content(&ctx, &central, &briefs);
+            if backends[&Store::Content] == Backend::Mongo {
+                return Some(set.documents().into_iter().collect::<Documents>());
+            }
+            for table in set.pg_rows() {
+                let Some((tx, bar)) = outputs.get(table.table) else {
+                    continue;
+                };
+                bar.set_length(table.rows.len() as u64);
+                for chunk in table.rows.chunks(256) {
+                    let bytes = encode_values(chunk);
+                    if tx
+                        .blocking_send(Chunk::Data {
+                            bytes,
+                            rows: chunk.len() as u64,
+                        })
+                        .is_err()
+                    {
+                        return None;
+                    }
+                }
+                let _ = tx.blocking_send(Chunk::End);
+            }
+            None
+        });
 
         // Customers: sealed in parallel blocks, streamed as they come (keys after them: the
         // loader takes customers first).
@@ -445,6 +560,7 @@ fn generate(
         outputs.send_rows(scope, &planning.reminders);
 
         let (kept_customers, kept_keys) = customer_thread.join().expect("the customer generator does not panic");
+        documents = content_thread.join().expect("the content generator does not panic");
         generation = generation.max(started.elapsed());
 
         // SQL Server stores load after generation, from memory, parents first.
@@ -479,5 +595,5 @@ fn generate(
             defer(d, backends, Store::Crm, flat(facts, |f| &f.sales));
         }
     });
-    (deferred, generation)
+    (deferred, documents, generation)
 }

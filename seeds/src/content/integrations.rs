@@ -37,7 +37,7 @@ fn credentials(rng: &mut ChaCha8Rng, auth_method: &str, endpoint: &str) -> serde
     }
 }
 
-pub(super) fn build(seed: u64, now: DateTime<Utc>, organizations: &[Uuid], encrypt: &Encrypt) -> Vec<Integration> {
+pub(super) fn build(seed: u64, now: DateTime<Utc>, organizations: &[Uuid], encrypt: &Encrypt<'_>) -> Vec<Integration> {
     let mut out = Vec::new();
     for &org in organizations {
         let mut rng = stream(seed, "integrations", id_key(org));

@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-pub use pg::{PgTable, PgValue};
+pub use pg::{PgTable, PgValue, tables as pg_tables};
 pub use records::{
     CampaignLog, ContentRequest, GenerationLog, Hashtag, Image, ImageBlob, ImageFile, Integration, LogMessage,
     TargetAudience, UsageRights,
@@ -53,7 +53,7 @@ pub struct CampaignBrief {
 }
 
 /// `encrypt(plaintext) -> (ciphertext, key_id)`: seals integration credentials (the crypto module).
-pub type Encrypt = dyn Fn(&[u8]) -> (Vec<u8>, String) + Sync;
+pub type Encrypt<'a> = dyn Fn(&[u8]) -> (Vec<u8>, String) + Sync + 'a;
 
 /// Every record of the content store, by collection.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +76,7 @@ pub fn generate(
     image_count: usize,
     organizations: &[Uuid],
     campaigns: &[CampaignBrief],
-    encrypt: &Encrypt,
+    encrypt: &Encrypt<'_>,
 ) -> ContentSet {
     let now = rng::ms(now);
     let content_requests = campaigns::requests(seed, now, campaigns);

@@ -144,6 +144,11 @@ const SHAPES: &[Shape] = &[
     },
 ];
 
+/// The twin's tables and their columns, in load order (parents first).
+pub fn tables() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    SHAPES.iter().map(|s| (s.table, s.columns))
+}
+
 /// Which document field fills a column.
 fn field(column: &str) -> &str {
     match column {

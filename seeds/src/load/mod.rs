@@ -1,6 +1,7 @@
 //! Loading generated rows into the stores, by engine: PostgreSQL COPY, SQL Server TDS bulk load,
 //! MongoDB `insert_many`. The engine is chosen by the scheme of each store's URL.
 
+pub mod mongo;
 pub mod mssql;
 pub mod pg;
 
@@ -46,6 +47,12 @@ pub enum Error {
         store: Store,
         context: String,
         source: tiberius::error::Error,
+    },
+    #[error("{store} store: {context}: {source}")]
+    Mongo {
+        store: Store,
+        context: String,
+        source: mongodb::error::Error,
     },
     #[error("{store} store: cannot connect: {0}", store = .1)]
     Connect(String, Store),
