@@ -1,6 +1,11 @@
 //! `promptsales compose`: subgraph SDLs → `supergraph/supergraph.graphql` (Federation v2, join
 //! v0.3), through the pinned composer in `supergraph/compose.mjs`. Composition errors are shown
 //! with the subgraph, type and field the composer names.
+//!
+//! A subgraph's SDL comes from a file (checked in beside the supergraph; `--export` writes our
+//! four from the subgraph crates themselves) or from the running subgraph's `_service { sdl }`.
+//! `--check` fails when either the exported SDL files or the supergraph are stale, so a schema
+//! change that was not recomposed cannot land.
 
 use std::{
     collections::BTreeMap,
@@ -10,6 +15,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use promptsales_platform::claims::{self, Claims, ClaimsKey};
 use serde::Deserialize;
 
 #[derive(Debug, clap::Args)]
@@ -20,9 +26,13 @@ pub struct Args {
     /// Where to write the supergraph SDL.
     #[arg(long, default_value = "supergraph/supergraph.graphql")]
     out: PathBuf,
-    /// Compose and compare with `--out` instead of writing it; fails when it is stale.
-    #[arg(long)]
+    /// Compose and compare with `--out` instead of writing it; fails when it, or an SDL file of
+    /// one of our subgraphs, is stale.
+    #[arg(long, conflicts_with = "export")]
     check: bool,
+    /// First write the SDL files of our subgraphs (content, ads, crm, sales) from their crates.
+    #[arg(long)]
+    export: bool,
 }
 
 /// `supergraph.yaml`.
@@ -41,11 +51,51 @@ pub struct SubgraphConfig {
     pub schema: SchemaSource,
 }
 
+/// Where a subgraph's SDL comes from: `schema: { file: subgraphs/ads.graphql }` or
+/// `schema: { service: true }` (asked of the running subgraph at its `url`). Exactly one.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaSource {
     /// SDL file, relative to the composition file's folder.
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
+    /// `{ _service { sdl } }` at the subgraph's URL, with claims signed by `PROMPTSALES_CLAIMS_KEY`
+    /// (subgraphs refuse unsigned calls).
+    #[serde(default)]
+    pub service: bool,
+}
+
+/// The SDL our own subgraphs export, by the name the composition file gives them.
+fn crate_sdl(name: &str) -> Option<String> {
+    match name {
+        "content" => Some(promptsales_content::schema::sdl()),
+        "ads" => Some(promptsales_ads::schema::sdl()),
+        "crm" => Some(promptsales_crm::schema::sdl()),
+        "sales" => Some(promptsales_sales::schema::sdl()),
+        _ => None,
+    }
+}
+
+/// Asks a running subgraph for its SDL.
+async fn service_sdl(name: &str, url: &str) -> anyhow::Result<String> {
+    let key = ClaimsKey::from_env().with_context(|| format!("subgraph {name}: signing the `_service` query"))?;
+    let claims = Claims::staff("promptsales-compose", &[]);
+    let response = reqwest::Client::new()
+        .post(url)
+        .header(claims::HEADER, key.sign(&claims))
+        .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .with_context(|| format!("subgraph {name}: asking {url} for its SDL"))?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .with_context(|| format!("subgraph {name}: {url} answered {status} without a GraphQL response"))?;
+    body.pointer("/data/_service/sdl")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+        .with_context(|| format!("subgraph {name}: {url} answered {status} without an SDL: {body}"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,31 +138,69 @@ pub fn read_config(path: &Path) -> anyhow::Result<Config> {
     serde_yaml_ng::from_str(&text).with_context(|| format!("{} is not a valid composition file", path.display()))
 }
 
+/// What `--export` and `--check` do to the SDL files of our own subgraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sdls {
+    Read,
+    Export,
+    Check,
+}
+
 /// Composes the subgraphs `config_path` lists into a supergraph SDL.
-pub fn compose(config_path: &Path) -> anyhow::Result<String> {
+async fn compose(config_path: &Path, sdls: Sdls) -> anyhow::Result<String> {
     let config = read_config(config_path)?;
     let base = config_path.parent().unwrap_or(Path::new("."));
     let mut subgraphs = Vec::new();
     for (name, sg) in &config.subgraphs {
-        let file = base.join(&sg.schema.file);
-        let sdl = std::fs::read_to_string(&file)
-            .with_context(|| format!("subgraph {name}: reading its SDL {}", file.display()))?;
+        let sdl = match (&sg.schema.file, sg.schema.service) {
+            (Some(file), false) => {
+                let file = base.join(file);
+                match (sdls, crate_sdl(name)) {
+                    (Sdls::Export, Some(sdl)) => {
+                        std::fs::write(&file, &sdl)
+                            .with_context(|| format!("subgraph {name}: writing its SDL {}", file.display()))?;
+                        println!("exported {} ({} bytes)", file.display(), sdl.len());
+                    }
+                    (Sdls::Check, Some(sdl)) => {
+                        let current = std::fs::read_to_string(&file).unwrap_or_default();
+                        if current != sdl {
+                            bail!(
+                                "{} is stale: the {name} subgraph's schema changed; run `promptsales compose --export` and commit the result",
+                                file.display()
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("subgraph {name}: reading its SDL {}", file.display()))?
+            }
+            (None, true) => service_sdl(name, &sg.url).await?,
+            _ => bail!("subgraph {name}: give its schema as either `file: <path>` or `service: true`"),
+        };
         subgraphs.push(serde_json::json!({ "name": name, "url": sg.url, "sdl": sdl }));
     }
-    let script = base.join("compose.mjs");
+    // The composer and its node_modules live beside the composition file; node runs there.
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
     let mut child = Command::new("node")
-        .arg(&script)
+        .arg("compose.mjs")
         .current_dir(base)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .context("running node (install Node.js 20+, then `npm ci` in supergraph/)")?;
-    child
+    // A composer that exits early (missing script or modules) closes its stdin: its stderr, read
+    // below, says why, so a failed write is not the error reported.
+    let _ = child
         .stdin
         .take()
         .expect("stdin was piped")
-        .write_all(serde_json::json!({ "subgraphs": subgraphs }).to_string().as_bytes())?;
+        .write_all(serde_json::json!({ "subgraphs": subgraphs }).to_string().as_bytes());
     let out = child.wait_with_output()?;
     let parsed: Output = serde_json::from_slice(&out.stdout).with_context(|| {
         format!(
@@ -135,8 +223,15 @@ pub fn compose(config_path: &Path) -> anyhow::Result<String> {
     parsed.supergraph.context("the composer returned no supergraph")
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let supergraph = compose(&args.config)?;
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let sdls = if args.export {
+        Sdls::Export
+    } else if args.check {
+        Sdls::Check
+    } else {
+        Sdls::Read
+    };
+    let supergraph = compose(&args.config, sdls).await?;
     if args.check {
         let current = std::fs::read_to_string(&args.out).unwrap_or_default();
         if current != supergraph {

@@ -30,6 +30,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Seed(args) => seed::run(args).await,
-        Command::Compose(args) => compose::run(args),
+        Command::Compose(args) => compose::run(args).await,
     }
 }

@@ -49,14 +49,25 @@ const DEFAULT_PAGE: usize = 20;
 /// Pages of the ETL feeds may be larger.
 const MAX_ETL_PAGE: usize = 1_000;
 
-/// Builds the schema over a store, with depth and complexity limits.
-pub fn build_schema(store: Arc<dyn AdsStore>) -> AdsSchema {
+/// The schema's types, federation and limits: everything but the request data, so the SDL can
+/// be exported without a store.
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)
-        .data(store)
+}
+
+/// The Federation v2 SDL this subgraph serves at `_service { sdl }` (what the composer reads).
+pub fn sdl() -> String {
+    builder()
         .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// Builds the schema over a store, with depth and complexity limits.
+pub fn build_schema(store: Arc<dyn AdsStore>) -> AdsSchema {
+    builder().data(store).finish()
 }
 
 /// How long a DataLoader batch waits for more keys once the request has gone quiet.

@@ -50,15 +50,25 @@ impl ImageLinks {
     }
 }
 
-/// Builds the schema over a store, with depth and complexity limits.
-pub fn build_schema(store: Arc<dyn ContentStore>, links: ImageLinks) -> ContentSchema {
+/// The schema's types, federation and limits: everything but the request data, so the SDL can
+/// be exported without a store.
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query, Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)
-        .data(store)
-        .data(links)
+}
+
+/// The Federation v2 SDL this subgraph serves at `_service { sdl }` (what the composer reads).
+pub fn sdl() -> String {
+    builder()
         .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// Builds the schema over a store, with depth and complexity limits.
+pub fn build_schema(store: Arc<dyn ContentStore>, links: ImageLinks) -> ContentSchema {
+    builder().data(store).data(links).finish()
 }
 
 /// How long a DataLoader gathers keys before it calls the store. The resolvers of a 100-item page

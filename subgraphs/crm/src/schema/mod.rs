@@ -40,13 +40,26 @@ const DEFAULT_PAGE: usize = 20;
 const ETL_PAGE: usize = 100;
 const MAX_ETL_PAGE: usize = 1_000;
 
-/// Builds the schema over a store and the keyring that opens the customers' PII, with depth and
-/// complexity limits and the extension that flags responses holding decrypted PII.
-pub fn build_schema(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> CrmSchema {
+/// The schema's types, federation and limits: everything but the request data, so the SDL can
+/// be exported without a store.
+fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)
+}
+
+/// The Federation v2 SDL this subgraph serves at `_service { sdl }` (what the composer reads).
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// Builds the schema over a store and the keyring that opens the customers' PII, with depth and
+/// complexity limits and the extension that flags responses holding decrypted PII.
+pub fn build_schema(store: Arc<dyn CrmStore>, keyring: Arc<Keyring>) -> CrmSchema {
+    builder()
         .extension(pii::MarkPiiResponses)
         .data(store)
         .data(keyring)

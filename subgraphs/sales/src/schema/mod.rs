@@ -51,13 +51,26 @@ pub struct Query(
     entities::EntityQuery,
 );
 
-/// Builds the schema over a store and the keyring that opens its personal data, with depth and
-/// complexity limits.
-pub fn build_schema(store: Arc<dyn SalesStore>, keyring: Arc<Keyring>) -> SalesSchema {
+/// The schema's types, federation and limits: everything but the request data, so the SDL can
+/// be exported without a store.
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation, EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)
+}
+
+/// The Federation v2 SDL this subgraph serves at `_service { sdl }` (what the composer reads).
+pub fn sdl() -> String {
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+}
+
+/// Builds the schema over a store and the keyring that opens its personal data, with depth and
+/// complexity limits.
+pub fn build_schema(store: Arc<dyn SalesStore>, keyring: Arc<Keyring>) -> SalesSchema {
+    builder()
         .extension(pii::AuditPiiResponses)
         .data(store)
         .data(keyring)

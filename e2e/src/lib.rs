@@ -1,0 +1,302 @@
+//! The whole PromptSales stack in one process: the four subgraphs, each over its own seeded
+//! PostgreSQL database and served on a port of its own, and the gateway in front of them over the
+//! checked-in `supergraph/supergraph.graphql`. End-to-end tests drive it through HTTP exactly as
+//! the portal would, and can ask a subgraph directly for comparison, take it down or slow it.
+//!
+//! ```no_run
+//! # async fn t() {
+//! let stack = promptsales_e2e::TestStack::builder().start().await;
+//! let body = stack.query("{ campaigns(first: 1) { edges { node { id name } } } }", serde_json::json!({})).await;
+//! # }
+//! ```
+
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{Router, extract::Request, middleware::Next, response::Response};
+use promptsales_gateway::{Gateway, Options, config::HttpOptions, server};
+use promptsales_platform::claims::{self, Claims, ClaimsKey};
+use promptsales_testkit::SeededStores;
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The composed supergraph the gateway serves in production, as checked in.
+pub const SUPERGRAPH: &str = include_str!("../../supergraph/supergraph.graphql");
+
+/// Every read scope of the four subgraphs (what a staff member exploring the graph holds).
+pub const READ_SCOPES: &[&str] = &["ads:read", "content:read", "crm:read", "sales:read"];
+
+/// The subgraphs, by the names the supergraph gives them.
+pub const SUBGRAPHS: [&str; 4] = ["content", "ads", "crm", "sales"];
+
+/// How a [`TestStack`] is built.
+pub struct Builder {
+    scopes: Vec<String>,
+    subgraph_timeout: Duration,
+}
+
+impl Builder {
+    /// The scopes the gateway signs into the claims of every subgraph call (and [`TestStack::direct`]
+    /// uses). Default: [`READ_SCOPES`].
+    pub fn scopes(mut self, scopes: &[&str]) -> Builder {
+        self.scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    /// How long the gateway waits for a subgraph (default 5 s).
+    pub fn subgraph_timeout(mut self, timeout: Duration) -> Builder {
+        self.subgraph_timeout = timeout;
+        self
+    }
+
+    /// Clones the small seed into four databases and starts the subgraphs and the gateway.
+    pub async fn start(self) -> TestStack {
+        let stores = SeededStores::small().await;
+        let key = ClaimsKey::random();
+        let keyring = Arc::new(SeededStores::keyring());
+
+        let content = promptsales_content::app(
+            promptsales_content::AppState {
+                store: Arc::new(promptsales_content::store::PgStore::from_pool(
+                    stores.content.pool().clone(),
+                )),
+                claims_key: key.clone(),
+            },
+            &promptsales_content::Config {
+                port: 0,
+                content_url: None,
+                public_url: None,
+                dev_graphiql: false,
+            },
+        );
+        let ads = promptsales_ads::app(
+            promptsales_ads::AppState {
+                store: Arc::new(promptsales_ads::store::PgStore::from_pool(stores.ads.pool().clone())),
+                claims_key: key.clone(),
+            },
+            &promptsales_ads::Config {
+                port: 0,
+                ads_url: None,
+                dev_graphiql: false,
+            },
+        );
+        let crm = promptsales_crm::app(
+            promptsales_crm::AppState {
+                store: Arc::new(promptsales_crm::store::PgStore::from_pool(stores.crm.pool().clone())),
+                claims_key: key.clone(),
+                keyring: keyring.clone(),
+            },
+            &promptsales_crm::Config {
+                port: 0,
+                crm_url: None,
+                dev_graphiql: false,
+            },
+        );
+        let sales = promptsales_sales::app(
+            promptsales_sales::AppState {
+                store: Arc::new(promptsales_sales::store::PgStore::from_pool(
+                    stores.sales.pool().clone(),
+                )),
+                claims_key: key.clone(),
+                keyring,
+            },
+            &promptsales_sales::Config {
+                port: 0,
+                sales_url: None,
+                dev_graphiql: false,
+                loader_delay_ms: 2,
+            },
+        );
+
+        let mut subgraphs = BTreeMap::new();
+        for (name, router) in SUBGRAPHS.into_iter().zip([content, ads, crm, sales]) {
+            subgraphs.insert(name, Served::start(router).await);
+        }
+        let options = Options {
+            subgraph_urls: subgraphs
+                .iter()
+                .map(|(name, s)| ((*name).to_owned(), s.graphql_url()))
+                .collect(),
+            subgraph_timeout: self.subgraph_timeout,
+            ..Options::default()
+        };
+        let gateway = Gateway::new(SUPERGRAPH, options).expect("the checked-in supergraph loads");
+        let http = HttpOptions {
+            anonymous_scopes: self.scopes.clone(),
+            ..HttpOptions::default()
+        };
+        let gateway = Served::start(server::router(Arc::new(gateway), key.clone(), http)).await;
+        TestStack {
+            stores,
+            key,
+            scopes: self.scopes,
+            gateway,
+            subgraphs,
+            client: reqwest::Client::new(),
+        }
+    }
+}
+
+/// A router served on 127.0.0.1, port 0, that can be slowed and stopped.
+struct Served {
+    addr: SocketAddr,
+    delay_ms: Arc<AtomicU64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Served {
+    async fn start(router: Router) -> Served {
+        let delay_ms = Arc::new(AtomicU64::new(0));
+        let delay = delay_ms.clone();
+        let router = router.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            let delay = delay.load(Ordering::Relaxed);
+            async move {
+                if delay > 0 {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                }
+                let response: Response = next.run(request).await;
+                response
+            }
+        }));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("a free port");
+        let addr = listener.local_addr().expect("bound address");
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+        });
+        Served {
+            addr,
+            delay_ms,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    fn graphql_url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            // Graceful shutdown closes idle keep-alive connections; a stuck one is cut after 5 s.
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The running stack.
+pub struct TestStack {
+    /// The four seeded databases (dropped with the stack).
+    pub stores: SeededStores,
+    key: ClaimsKey,
+    scopes: Vec<String>,
+    gateway: Served,
+    subgraphs: BTreeMap<&'static str, Served>,
+    client: reqwest::Client,
+}
+
+impl TestStack {
+    pub fn builder() -> Builder {
+        Builder {
+            scopes: READ_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            subgraph_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The gateway's GraphQL endpoint.
+    pub fn gateway_url(&self) -> String {
+        self.gateway.graphql_url()
+    }
+
+    /// A subgraph's GraphQL endpoint.
+    pub fn subgraph_url(&self, name: &str) -> String {
+        self.subgraph(name).graphql_url()
+    }
+
+    fn subgraph(&self, name: &str) -> &Served {
+        self.subgraphs
+            .get(name)
+            .unwrap_or_else(|| panic!("no subgraph {name}: one of {SUBGRAPHS:?}"))
+    }
+
+    /// Sends an operation to the gateway; returns the status and the JSON body.
+    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.gateway_url())
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Sends an operation to the gateway and returns the body, asserting the request executed.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Sends an operation straight to a subgraph, with the claims the gateway would sign for the
+    /// same caller; returns the body.
+    pub async fn direct(&self, subgraph: &str, query: &str, variables: Value) -> Value {
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let response = self
+            .client
+            .post(self.subgraph_url(subgraph))
+            .header(claims::HEADER, self.key.sign(&Claims::staff("anonymous", &scopes)))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the subgraph answers");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Makes a subgraph answer every request `delay` late (zero: on time again).
+    pub fn slow_down(&self, subgraph: &str, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.subgraph(subgraph).delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stops a subgraph: its port refuses connections from then on.
+    pub async fn stop(&mut self, subgraph: &str) {
+        self.subgraphs
+            .get_mut(subgraph)
+            .unwrap_or_else(|| panic!("no subgraph {subgraph}"))
+            .stop()
+            .await;
+    }
+}
