@@ -8,7 +8,7 @@ use anyhow::Context;
 use axum::http::{HeaderName, HeaderValue, uri::Authority};
 use serde::Deserialize;
 
-use crate::gateway::Options;
+use crate::{auth::AuthOptions, gateway::Options};
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "promptsales-gateway", about = "The PromptSales GraphQL gateway")]
@@ -38,6 +38,9 @@ pub struct FileConfig {
     pub http: HttpOptions,
     /// How the supergraph file is watched for changes.
     pub supergraph: SupergraphOptions,
+    /// Bearer token validation. Absent: authentication is off and every caller is anonymous
+    /// with `http.anonymous_scopes` (local development only; the gateway warns at startup).
+    pub auth: Option<AuthOptions>,
 }
 
 /// Hot reload of the supergraph file.
@@ -67,8 +70,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// How long one request may take end to end, in seconds.
     pub request_timeout_secs: u64,
-    /// Scopes signed into the claims header of every subgraph fetch until JWT validation
-    /// (issue 6) derives them from the caller's token.
+    /// Scopes of a caller without a token: every caller when there is no `auth` section, callers
+    /// that send no `Authorization` header when `auth.required` is false.
     pub anonymous_scopes: Vec<String>,
     /// Whether GraphiQL is served at `/`.
     pub graphiql: bool,
@@ -188,6 +191,9 @@ impl FileConfig {
             .http
             .validate()
             .with_context(|| format!("{}: http", path.display()))?;
+        if let Some(auth) = &config.auth {
+            auth.validate().with_context(|| format!("{}: auth", path.display()))?;
+        }
         Ok(config)
     }
 }
@@ -246,5 +252,6 @@ mod tests {
         assert!(defaults.http.validate().is_ok());
         assert!(defaults.http.cors_origins.is_empty() && defaults.http.csrf_prevention);
         assert_eq!(defaults.supergraph.reload_interval_secs, 5);
+        assert!(defaults.auth.is_none());
     }
 }

@@ -3,7 +3,7 @@
 //! the result. Every outcome carries the HTTP status the GraphQL-over-HTTP spec asks for.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     hash::{Hash, Hasher},
     sync::Arc,
     time::{Duration, Instant},
@@ -28,6 +28,7 @@ use crate::{
     limits::{self, Limits},
     response::{GraphqlError, Response},
     schema::SchemaIndex,
+    scopes::{self, Coordinate, ScopeRules},
     shape::Shaper,
 };
 
@@ -121,6 +122,7 @@ impl Outcome {
 pub struct Gateway {
     planner: Planner,
     schema: SchemaIndex,
+    scopes: ScopeRules,
     validation: ValidationPlan,
     plans: moka::sync::Cache<u64, Arc<QueryPlan>>,
     fetcher: Fetcher,
@@ -136,6 +138,7 @@ impl Gateway {
         let planner = Planner::new_from_supergraph(&parsed, QueryPlannerOptions::default())
             .map_err(|e| Error::Planner(e.to_string()))?;
         let schema = SchemaIndex::new(&planner.consumer_schema.document);
+        let scopes = ScopeRules::new(&parsed);
         let mut endpoints = planner.supergraph.subgraph_endpoint_map.clone();
         for (name, url) in &options.subgraph_urls {
             endpoints.insert(name.clone(), url.clone());
@@ -153,6 +156,7 @@ impl Gateway {
             .map_err(Error::Planner)?;
         Ok(Gateway {
             schema,
+            scopes,
             validation: default_rules_validation_plan(),
             plans: moka::sync::Cache::new(options.plan_cache_size),
             fetcher,
@@ -180,19 +184,21 @@ impl Gateway {
         let doc = graphql_tools::parser::parse_query::<String>(query)
             .map_err(|e| e.to_string())?
             .into_static();
-        self.plan_document(query, &doc, operation_name)
+        self.plan_document(query, &doc, operation_name, &BTreeSet::new())
     }
 
+    /// Plans `doc` without the `denied` fields (see [`crate::scopes`]).
     fn plan_document(
         &self,
         query: &str,
         doc: &Document,
         operation_name: Option<&str>,
+        denied: &BTreeSet<Coordinate>,
     ) -> Result<Arc<QueryPlan>, String> {
-        // The plan depends on the text, the chosen operation and the supergraph; progressive
-        // override labels would join the key once they are used.
+        // The plan depends on the text, the chosen operation, the supergraph and the fields the
+        // caller's scopes removed; progressive override labels would join the key once they are used.
         let mut hasher = std::hash::DefaultHasher::new();
-        (query, operation_name, self.planner.consumer_schema.hash).hash(&mut hasher);
+        (query, operation_name, self.planner.consumer_schema.hash, denied).hash(&mut hasher);
         let key = hasher.finish();
         if let Some(plan) = self.plans.get(&key) {
             metrics::counter!("gateway_plan_cache_total", "result" => "hit").increment(1);
@@ -200,6 +206,13 @@ impl Gateway {
         }
         metrics::counter!("gateway_plan_cache_total", "result" => "miss").increment(1);
         let started = Instant::now();
+        let pruned;
+        let doc = if denied.is_empty() {
+            doc
+        } else {
+            pruned = scopes::without(doc, &self.schema, denied);
+            &pruned
+        };
         let normalized =
             normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
         let token = CancellationToken::with_timeout(self.options.plan_timeout);
@@ -213,8 +226,14 @@ impl Gateway {
         Ok(plan)
     }
 
-    /// Runs one request. `allow_mutation` is false for GET.
-    pub async fn execute(&self, request: Request, allow_mutation: bool, ctx: &FetchContext) -> Outcome {
+    /// Runs one request for a caller with the `granted` scopes. `allow_mutation` is false for GET.
+    pub async fn execute(
+        &self,
+        request: Request,
+        allow_mutation: bool,
+        ctx: &FetchContext,
+        granted: &[String],
+    ) -> Outcome {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return Outcome::bad("the request has no query", "BAD_REQUEST");
         };
@@ -320,7 +339,11 @@ impl Gateway {
             let response = introspection.execute(query, operation_name, &variables).await;
             return Outcome { status: 200, response };
         }
-        let plan = match self.plan_document(query, &doc, operation_name) {
+        // Scopes are checked on data fields only: introspection was answered above.
+        let denied = self
+            .scopes
+            .check(&self.schema, &root_type, selection, &fragments, &variables, granted);
+        let plan = match self.plan_document(query, &doc, operation_name, &denied.coordinates) {
             Ok(p) => p,
             Err(why) => {
                 tracing::error!(error = %why, "planning failed");
@@ -336,12 +359,15 @@ impl Gateway {
         if let Some(node) = &plan.node {
             execution.run(node).await;
         }
-        let (data, mut errors) = execution.finish();
+        let (data, subgraph_errors) = execution.finish();
+        let mut errors = denied.errors;
+        errors.extend(subgraph_errors);
         let mut shaper = Shaper {
             schema: &self.schema,
             fragments,
             variables: &variables,
             errors: &mut errors,
+            denied: &denied.concrete,
         };
         let data = shaper.shape_root(&root_type, selection, &data);
         Outcome {

@@ -1,6 +1,7 @@
 //! The PromptSales gateway: plans each operation over the composed supergraph with the Federation
 //! v2 query planner, executes the plan against the subgraphs and shapes the response.
 
+pub mod auth;
 mod browser;
 pub mod config;
 mod execute;
@@ -12,6 +13,7 @@ pub mod limits;
 pub mod reload;
 pub mod response;
 mod schema;
+mod scopes;
 pub mod server;
 mod shape;
 

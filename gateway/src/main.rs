@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use clap::Parser;
 use promptsales_gateway::{
+    auth::Authenticator,
     config::{Args, FileConfig},
     server::{self, Reloader},
 };
@@ -26,7 +27,25 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(unix)]
     reloader.clone().reload_on_hangup()?;
     let key = ClaimsKey::from_env()?;
-    let app = server::router(reloader.gateway(), key, config.http);
+    let auth = match config.auth {
+        Some(options) => {
+            let auth = Arc::new(Authenticator::new(options)?);
+            // In the background: an identity provider that is down must not keep the gateway down.
+            tokio::spawn({
+                let auth = auth.clone();
+                async move { auth.prefetch().await }
+            });
+            Some(auth)
+        }
+        None => {
+            tracing::warn!(
+                scopes = ?config.http.anonymous_scopes,
+                "authentication is off (no `auth` section): every caller is anonymous with these scopes"
+            );
+            None
+        }
+    };
+    let app = server::router_with_auth(reloader.gateway(), key, config.http, auth);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
     service::serve(listener, app).await?;
     Ok(())

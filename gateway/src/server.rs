@@ -5,6 +5,12 @@
 //! a browser could send cross-site without a preflight are refused first (CSRF prevention, see
 //! [`crate::browser`]), and CORS is answered for the configured origins only.
 //!
+//! With an [`Authenticator`], each request's bearer token is validated first ([`crate::auth`]):
+//! a refused token gets 401 with a `WWW-Authenticate` challenge, a valid one's subject, scopes
+//! and organization are what the subgraphs receive in the signed claims header and what
+//! `@requiresScopes` is checked against. Without one, every caller is anonymous with
+//! `http.anonymous_scopes`.
+//!
 //! Every request runs on the gateway the [`SharedGateway`] holds when it starts, so a supergraph
 //! reload ([`Reloader`]) never disturbs requests in flight.
 
@@ -28,6 +34,7 @@ use serde_json::{Map, Value};
 
 pub use crate::reload::{ReloadError, Reloader, SharedGateway};
 use crate::{
+    auth::{AuthError, Authenticator, Caller},
     browser,
     config::HttpOptions,
     fetch::FetchContext,
@@ -41,6 +48,9 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 struct AppState {
     gateway: SharedGateway,
     key: ClaimsKey,
+    /// `None`: authentication is off, every caller is anonymous.
+    auth: Option<Arc<Authenticator>>,
+    /// The scopes of callers without a token.
     scopes: Arc<Vec<String>>,
     /// The headers that let a simple request through; `None` when CSRF prevention is off.
     csrf: Option<Arc<[HeaderName]>>,
@@ -53,6 +63,16 @@ struct AppState {
 /// does); entries that do not are left out and logged, which closes rather than opens: an
 /// unusable origin gets no CORS, an unusable CSRF header name lets no request through.
 pub fn router(gateway: impl Into<SharedGateway>, key: ClaimsKey, options: HttpOptions) -> Router {
+    router_with_auth(gateway, key, options, None)
+}
+
+/// [`router`], with bearer tokens validated by `auth` (`None`: every caller is anonymous).
+pub fn router_with_auth(
+    gateway: impl Into<SharedGateway>,
+    key: ClaimsKey,
+    options: HttpOptions,
+    auth: Option<Arc<Authenticator>>,
+) -> Router {
     let csrf = options.csrf_prevention.then(|| {
         let names: Vec<HeaderName> = options
             .csrf_required_headers
@@ -68,6 +88,7 @@ pub fn router(gateway: impl Into<SharedGateway>, key: ClaimsKey, options: HttpOp
     let state = AppState {
         gateway: gateway.into(),
         key,
+        auth,
         scopes: Arc::new(options.anonymous_scopes.clone()),
         csrf,
     };
@@ -121,6 +142,10 @@ async fn get_graphql(
     if let Some(refusal) = csrf(&state, &headers, legacy) {
         return refusal;
     }
+    let caller = match authenticate(&state, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => return unauthorized(&refusal, legacy),
+    };
     let parse = |s: Option<String>, what: &str| -> Result<Option<Map<String, Value>>, Outcome> {
         match s.filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -141,7 +166,7 @@ async fn get_graphql(
         },
         (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
     };
-    let outcome = run(&state, &headers, request, false).await;
+    let outcome = run(&state, &headers, request, false, caller).await;
     respond(outcome, legacy)
 }
 
@@ -152,6 +177,10 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
     if let Some(refusal) = csrf(&state, &headers, legacy) {
         return refusal;
     }
+    let caller = match authenticate(&state, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => return unauthorized(&refusal, legacy),
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -169,21 +198,61 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(r) => r,
         Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
     };
-    let outcome = run(&state, &headers, request, true).await;
+    let outcome = run(&state, &headers, request, true, caller).await;
     respond(outcome, legacy)
 }
 
-async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_mutation: bool) -> Outcome {
+/// The caller of a request: from its bearer token, or anonymous when no token is needed.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    let anonymous = || Caller {
+        subject: "anonymous".to_owned(),
+        scopes: state.scopes.to_vec(),
+        organization: None,
+    };
+    let Some(auth) = &state.auth else {
+        return Ok(anonymous());
+    };
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    match auth.authenticate(authorization).await {
+        Ok(Some(caller)) => Ok(caller),
+        Ok(None) => Ok(anonymous()),
+        Err(e) => {
+            // The reason only: the token itself is never logged.
+            tracing::debug!(reason = %e, "bearer token refused");
+            metrics::counter!("gateway_auth_refused_total").increment(1);
+            Err(e)
+        }
+    }
+}
+
+/// 401 with the RFC 6750 challenge; a request without any token gets no error code, as the RFC
+/// asks.
+fn unauthorized(error: &AuthError, legacy: bool) -> HttpResponse {
+    let outcome = Outcome {
+        status: 401,
+        response: Response::request_error(GraphqlError::new(error.to_string()).with_code("UNAUTHENTICATED")),
+    };
+    let mut response = respond_with_status(outcome, legacy, true);
+    let challenge = match error {
+        AuthError::Missing => r#"Bearer realm="promptsales""#.to_owned(),
+        // The descriptions are fixed texts without quotes or backslashes.
+        other => format!(r#"Bearer realm="promptsales", error="invalid_token", error_description="{other}""#),
+    };
+    if let Ok(value) = header::HeaderValue::try_from(challenge) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_mutation: bool, caller: Caller) -> Outcome {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header(REQUEST_ID);
-    // Until JWT validation (issue 6) identifies callers, every caller is anonymous with the
-    // configured scopes; subgraphs still get a signed claims header and refuse requests without.
+    // Subgraphs get the verified caller in a signed header and refuse requests without one.
     let claims = Claims {
+        sub: caller.subject,
+        scopes: caller.scopes,
+        org: caller.organization,
         rid: request_id.clone(),
-        ..Claims::staff(
-            "anonymous",
-            &state.scopes.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
     };
     let ctx = FetchContext {
         claims: state.key.sign(&claims),
@@ -194,7 +263,7 @@ async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_muta
     let started = std::time::Instant::now();
     // Taken once: a reload during this request does not change the schema it runs against.
     let gateway = state.gateway.current();
-    let outcome = gateway.execute(request, allow_mutation, &ctx).await;
+    let outcome = gateway.execute(request, allow_mutation, &ctx, &claims.scopes).await;
     metrics::histogram!("gateway_operation_duration_seconds", "status" => outcome.status.to_string())
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("gateway_operations_total", "status" => outcome.status.to_string(), "errors" => (!outcome.response.errors.is_empty()).to_string()).increment(1);

@@ -3,7 +3,7 @@
 //! `__typename`, drops what subgraphs returned only for the gateway's joins, and propagates nulls
 //! of non-null fields to the nearest nullable parent as the GraphQL spec requires.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use graphql_tools::static_graphql::query::{
     Directive, Field, FragmentDefinition, Selection, SelectionSet, TypeCondition,
@@ -23,6 +23,9 @@ pub struct Shaper<'a> {
     pub fragments: HashMap<&'a str, &'a FragmentDefinition>,
     pub variables: &'a Map<String, Value>,
     pub errors: &'a mut Vec<GraphqlError>,
+    /// `Type.field` coordinates the caller may not see: null, whatever the subgraphs returned
+    /// (a key or `@requires` field is fetched for joins even when the caller may not see it).
+    pub denied: &'a HashSet<(String, String)>,
 }
 
 impl Shaper<'_> {
@@ -55,7 +58,12 @@ impl Shaper<'_> {
                 // Introspection meta-fields and anything the schema does not name are left out.
                 continue;
             };
-            let value = data.get(&key).unwrap_or(&Value::Null);
+            let denied = !self.denied.is_empty() && self.denied.contains(&(type_name.to_owned(), field.name.clone()));
+            let value = if denied {
+                &Value::Null
+            } else {
+                data.get(&key).unwrap_or(&Value::Null)
+            };
             path.push(Value::from(key.clone()));
             let sub: Vec<&SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
             let completed = self.complete(&field_type, &sub, value, path, &field.name, type_name);
@@ -182,21 +190,26 @@ impl Shaper<'_> {
     }
 
     fn included(&self, directives: &[Directive]) -> bool {
-        directives.iter().all(|d| {
-            let flag = d.arguments.iter().find(|(n, _)| n == "if").map(|(_, v)| match v {
-                graphql_tools::static_graphql::query::Value::Boolean(b) => *b,
-                graphql_tools::static_graphql::query::Value::Variable(name) => {
-                    self.variables.get(name).and_then(Value::as_bool).unwrap_or(false)
-                }
-                _ => false,
-            });
-            match d.name.as_str() {
-                "skip" => flag != Some(true),
-                "include" => flag != Some(false),
-                _ => true,
-            }
-        })
+        included(directives, self.variables)
     }
+}
+
+/// Whether `@skip` and `@include` keep a selection.
+pub fn included(directives: &[Directive], variables: &Map<String, Value>) -> bool {
+    directives.iter().all(|d| {
+        let flag = d.arguments.iter().find(|(n, _)| n == "if").map(|(_, v)| match v {
+            graphql_tools::static_graphql::query::Value::Boolean(b) => *b,
+            graphql_tools::static_graphql::query::Value::Variable(name) => {
+                variables.get(name).and_then(Value::as_bool).unwrap_or(false)
+            }
+            _ => false,
+        });
+        match d.name.as_str() {
+            "skip" => flag != Some(true),
+            "include" => flag != Some(false),
+            _ => true,
+        }
+    })
 }
 
 /// The sub-selections of fields that share a response key, as one selection set.

@@ -266,8 +266,10 @@ async fn should_answer_introspection_from_the_consumer_schema() {
             "weight",
             "inStock",
             "shippingEstimate",
+            "stock",
             "warehouse",
             "name",
+            "cost",
             "reviews"
         ]
     );
