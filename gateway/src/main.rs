@@ -29,6 +29,9 @@ async fn main() -> anyhow::Result<()> {
     let key = ClaimsKey::from_env()?;
     let auth = match config.auth {
         Some(options) => {
+            for issuer in &options.issuers {
+                tracing::info!(issuer = %issuer.issuer, jwks = %issuer.jwks_url, required = options.required, "accepting bearer tokens");
+            }
             let auth = Arc::new(Authenticator::new(options)?);
             // In the background: an identity provider that is down must not keep the gateway down.
             tokio::spawn({

@@ -429,6 +429,27 @@ mod tests {
     }
 
     #[test]
+    fn should_read_the_requirements_of_the_checked_in_supergraph() {
+        let sdl = include_str!("../../supergraph/supergraph.graphql");
+        let doc = graphql_tools::parser::parse_schema::<String>(sdl)
+            .expect("sdl")
+            .into_static();
+        let (rules, schema) = (ScopeRules::new(&doc), SchemaIndex::new(&doc));
+        let missing = |granted: &[&str], parent: &str, field: &str| {
+            rules.missing(&schema, parent, field, &granted.iter().copied().collect())
+        };
+        assert_eq!(missing(&[], "Campaign", "name"), Some(vec!["ads:read".to_owned()]));
+        assert_eq!(missing(&["ads:read"], "Campaign", "name"), None);
+        // Its own scope, and the one of the type it returns.
+        assert_eq!(
+            missing(&["ads:read"], "Campaign", "brand"),
+            Some(vec!["sales:read".to_owned()])
+        );
+        assert_eq!(missing(&["ads:read", "sales:read"], "Campaign", "brand"), None);
+        assert_eq!(missing(&[], "Brand", "id"), Some(vec!["sales:read".to_owned()]));
+    }
+
+    #[test]
     fn should_combine_repeated_directives_as_a_product() {
         let a = vec![vec!["a".to_owned()], vec!["b".to_owned()]];
         let c = vec![vec!["c".to_owned()]];

@@ -219,7 +219,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
         Err(e) => {
             // The reason only: the token itself is never logged.
             tracing::debug!(reason = %e, "bearer token refused");
-            metrics::counter!("gateway_auth_refused_total").increment(1);
+            metrics::counter!("gateway_auth_refused_total", "reason" => e.kind()).increment(1);
             Err(e)
         }
     }

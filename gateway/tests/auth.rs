@@ -558,6 +558,12 @@ async fn should_null_a_field_the_token_lacks_a_scope_for_and_answer_the_rest() {
       ]
     }
     "#);
+    // Through fragments, the same.
+    let body = caller
+        .query("", "{ me { ...Contact } } fragment Contact on User { username email }")
+        .await;
+    assert_eq!(body["data"], json!({ "me": { "username": "ada", "email": null } }));
+    assert_eq!(body["errors"][0]["path"], json!(["me", "email"]));
     // `@skip`ped fields are not reported.
     let body = caller.query("", "{ me { username email @skip(if: true) } }").await;
     assert_eq!(body, json!({ "data": { "me": { "username": "ada" } } }));
@@ -639,6 +645,21 @@ async fn should_apply_a_type_requirement_to_fields_returning_the_type() {
       ]
     }
     "#);
+    // Hidden fields are not planned: inventory, which only `stock` needs here, is not asked.
+    caller.stack.seen.lock().expect("lock").clear();
+    let body = caller
+        .query("", r#"{ product(upc: "1") { name stock { units } } }"#)
+        .await;
+    assert_eq!(body["data"], json!({ "product": { "name": "Table", "stock": null } }));
+    let asked: Vec<&str> = caller
+        .stack
+        .seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|s| s.subgraph)
+        .collect();
+    assert_eq!(asked, ["products"]);
     let body = caller.query("inventory:stock", query).await;
     assert_eq!(
         body,

@@ -11,21 +11,17 @@
 //!
 //! Tokens are never logged; refusals say only a short reason.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+mod jwks;
+
+use std::{collections::HashMap, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{
-    Algorithm, AlgorithmFamily, DecodingKey, Validation,
-    errors::ErrorKind,
-    jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse},
-};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation, errors::ErrorKind};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+use self::jwks::Jwks;
 
 /// The `auth` section of the gateway's configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,8 +89,6 @@ mod defaults {
 
 /// Tokens larger than this are refused before they are parsed.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// The largest JWKS document accepted.
-const MAX_JWKS_BYTES: usize = 1024 * 1024;
 
 /// An `auth` section that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +168,27 @@ pub enum AuthError {
     InvalidClaim(&'static str),
 }
 
+impl AuthError {
+    /// A short, fixed name for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::NotBearer => "not_bearer",
+            AuthError::TooLarge => "too_large",
+            AuthError::Malformed => "malformed",
+            AuthError::UnknownIssuer => "unknown_issuer",
+            AuthError::Algorithm => "algorithm",
+            AuthError::UnknownKey => "unknown_key",
+            AuthError::Signature => "signature",
+            AuthError::Expired => "expired",
+            AuthError::NotYetValid => "not_yet_valid",
+            AuthError::Audience => "audience",
+            AuthError::MissingClaim(_) => "missing_claim",
+            AuthError::InvalidClaim(_) => "invalid_claim",
+        }
+    }
+}
+
 /// The caller a valid token identifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -213,14 +228,12 @@ impl Authenticator {
             .issuers
             .iter()
             .map(|o| {
-                let jwks = Jwks {
-                    url: o.jwks_url.clone(),
-                    client: client.clone(),
-                    ttl: Duration::from_secs(options.jwks_cache_secs),
-                    min_refresh: Duration::from_secs(options.jwks_min_refresh_secs),
-                    state: RwLock::new(KeySet::default()),
-                    refresh: tokio::sync::Mutex::new(()),
-                };
+                let jwks = Jwks::new(
+                    &o.jwks_url,
+                    client.clone(),
+                    Duration::from_secs(options.jwks_cache_secs),
+                    Duration::from_secs(options.jwks_min_refresh_secs),
+                );
                 (
                     o.issuer.clone(),
                     Issuer {
@@ -375,162 +388,6 @@ fn unverified_issuer(token: &str) -> Result<String, AuthError> {
     let peek: Peek = serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)?;
     peek.iss.ok_or_else(|| AuthError::MissingClaim("iss".into()))
 }
-
-/// One verification key of a JWKS.
-#[derive(Clone)]
-struct Key {
-    family: AlgorithmFamily,
-    /// The JWK's `alg`, when it names one.
-    alg: Option<Algorithm>,
-    key: DecodingKey,
-}
-
-#[derive(Default)]
-struct KeySet {
-    keys: HashMap<String, Key>,
-    /// When the keys were last fetched successfully.
-    fetched: Option<Instant>,
-    /// When a fetch was last tried.
-    attempted: Option<Instant>,
-}
-
-/// One issuer's keys, cached.
-struct Jwks {
-    url: String,
-    client: reqwest::Client,
-    ttl: Duration,
-    min_refresh: Duration,
-    state: RwLock<KeySet>,
-    /// One fetch at a time; requests that need the keys meanwhile wait for its result.
-    refresh: tokio::sync::Mutex<()>,
-}
-
-#[derive(Debug, thiserror::Error)]
-enum JwksError {
-    #[error("fetching the JWKS: {0}")]
-    Fetch(#[from] reqwest::Error),
-    #[error("the JWKS endpoint answered HTTP {0}")]
-    Status(u16),
-    #[error("the JWKS is larger than {MAX_JWKS_BYTES} bytes")]
-    TooLarge,
-    #[error("the JWKS is not a key set")]
-    Malformed,
-}
-
-impl Jwks {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, KeySet> {
-        self.state.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The key `kid`: from the cache while it is fresh, else after a refetch (rate-limited;
-    /// when the endpoint fails, the keys last fetched stay in use).
-    async fn key(&self, kid: &str) -> Option<Key> {
-        let fresh = |s: &KeySet| s.fetched.is_some_and(|t| t.elapsed() < self.ttl);
-        {
-            let state = self.read();
-            if fresh(&state)
-                && let Some(key) = state.keys.get(kid)
-            {
-                return Some(key.clone());
-            }
-        }
-        let _one_at_a_time = self.refresh.lock().await;
-        {
-            let state = self.read();
-            let known = state.keys.get(kid).cloned();
-            if known.is_some() && fresh(&state) {
-                return known;
-            }
-            let may_fetch = state.attempted.is_none_or(|t| t.elapsed() >= self.min_refresh);
-            if !may_fetch {
-                return known;
-            }
-        }
-        if let Err(e) = self.refresh_now().await {
-            tracing::warn!(url = %self.url, error = %e, "JWKS refresh failed");
-        }
-        self.read().keys.get(kid).cloned()
-    }
-
-    async fn refresh_now(&self) -> Result<(), JwksError> {
-        self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
-        let keys = self.fetch().await?;
-        tracing::info!(url = %self.url, keys = keys.len(), "JWKS fetched");
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        state.keys = keys;
-        state.fetched = Some(Instant::now());
-        Ok(())
-    }
-
-    async fn fetch(&self) -> Result<HashMap<String, Key>, JwksError> {
-        let mut response = self.client.get(&self.url).send().await?;
-        if !response.status().is_success() {
-            return Err(JwksError::Status(response.status().as_u16()));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await? {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(JwksError::TooLarge);
-            }
-        }
-        #[derive(Deserialize)]
-        struct Set {
-            keys: Vec<Value>,
-        }
-        let set: Set = serde_json::from_slice(&body).map_err(|_| JwksError::Malformed)?;
-        // Keys one by one: one key of a type we do not know does not cost the others.
-        Ok(set
-            .keys
-            .into_iter()
-            .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
-            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, usable_key(&jwk)?)))
-            .collect())
-    }
-}
-
-/// A signature verification key, or `None` for symmetric keys, encryption keys and keys whose
-/// `alg` we do not verify with.
-fn usable_key(jwk: &Jwk) -> Option<Key> {
-    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
-        return None;
-    }
-    let family = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => AlgorithmFamily::Rsa,
-        AlgorithmParameters::EllipticCurve(_) => AlgorithmFamily::Ec,
-        AlgorithmParameters::OctetKeyPair(_) => AlgorithmFamily::Ed,
-        // A shared secret has no place in a public key set.
-        AlgorithmParameters::OctetKey(_) => return None,
-    };
-    let alg = match jwk.common.key_algorithm {
-        None => None,
-        Some(a) => {
-            let alg: Algorithm = key_algorithm(a)?;
-            (alg.family() == family).then_some(alg)?;
-            Some(alg)
-        }
-    };
-    let key = DecodingKey::from_jwk(jwk).ok()?;
-    Some(Key { family, alg, key })
-}
-
-fn key_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
-    Some(match a {
-        KeyAlgorithm::ES256 => Algorithm::ES256,
-        KeyAlgorithm::ES384 => Algorithm::ES384,
-        KeyAlgorithm::RS256 => Algorithm::RS256,
-        KeyAlgorithm::RS384 => Algorithm::RS384,
-        KeyAlgorithm::RS512 => Algorithm::RS512,
-        KeyAlgorithm::PS256 => Algorithm::PS256,
-        KeyAlgorithm::PS384 => Algorithm::PS384,
-        KeyAlgorithm::PS512 => Algorithm::PS512,
-        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
-
-/// Shared between the router's handlers.
-pub type SharedAuthenticator = Arc<Authenticator>;
 
 #[cfg(test)]
 mod tests {

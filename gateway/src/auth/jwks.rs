@@ -1,0 +1,183 @@
+//! One issuer's signing keys: fetched from its JWKS endpoint, kept in memory for a while,
+//! refetched on an unknown `kid` at most once per interval. Only public signature keys are kept
+//! (no `oct` secrets, no encryption keys), each with the algorithm family it can verify.
+
+use std::{
+    collections::HashMap,
+    sync::RwLock,
+    time::{Duration, Instant},
+};
+
+use jsonwebtoken::{
+    Algorithm, AlgorithmFamily, DecodingKey,
+    jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse},
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The largest JWKS document accepted.
+const MAX_JWKS_BYTES: usize = 1024 * 1024;
+
+/// One verification key of a JWKS.
+#[derive(Clone)]
+pub struct Key {
+    pub family: AlgorithmFamily,
+    /// The JWK's `alg`, when it names one.
+    pub alg: Option<Algorithm>,
+    pub key: DecodingKey,
+}
+
+#[derive(Default)]
+struct KeySet {
+    keys: HashMap<String, Key>,
+    /// When the keys were last fetched successfully.
+    fetched: Option<Instant>,
+    /// When a fetch was last tried.
+    attempted: Option<Instant>,
+}
+
+/// One issuer's keys, cached.
+pub struct Jwks {
+    url: String,
+    client: reqwest::Client,
+    ttl: Duration,
+    min_refresh: Duration,
+    state: RwLock<KeySet>,
+    /// One fetch at a time; requests that need the keys meanwhile wait for its result.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("fetching the JWKS: {0}")]
+    Fetch(#[from] reqwest::Error),
+    #[error("the JWKS endpoint answered HTTP {0}")]
+    Status(u16),
+    #[error("the JWKS is larger than {MAX_JWKS_BYTES} bytes")]
+    TooLarge,
+    #[error("the JWKS is not a key set")]
+    Malformed,
+}
+
+impl Jwks {
+    pub fn new(url: &str, client: reqwest::Client, ttl: Duration, min_refresh: Duration) -> Jwks {
+        Jwks {
+            url: url.to_owned(),
+            client,
+            ttl,
+            min_refresh,
+            state: RwLock::new(KeySet::default()),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, KeySet> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key `kid`: from the cache while it is fresh, else after a refetch (rate-limited;
+    /// when the endpoint fails, the keys last fetched stay in use).
+    pub async fn key(&self, kid: &str) -> Option<Key> {
+        let fresh = |s: &KeySet| s.fetched.is_some_and(|t| t.elapsed() < self.ttl);
+        {
+            let state = self.read();
+            if fresh(&state)
+                && let Some(key) = state.keys.get(kid)
+            {
+                return Some(key.clone());
+            }
+        }
+        let _one_at_a_time = self.refresh.lock().await;
+        {
+            let state = self.read();
+            let known = state.keys.get(kid).cloned();
+            if known.is_some() && fresh(&state) {
+                return known;
+            }
+            let may_fetch = state.attempted.is_none_or(|t| t.elapsed() >= self.min_refresh);
+            if !may_fetch {
+                return known;
+            }
+        }
+        if let Err(e) = self.refresh_now().await {
+            tracing::warn!(url = %self.url, error = %e, "JWKS refresh failed");
+        }
+        self.read().keys.get(kid).cloned()
+    }
+
+    pub async fn refresh_now(&self) -> Result<(), JwksError> {
+        self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
+        let keys = self.fetch().await?;
+        tracing::info!(url = %self.url, keys = keys.len(), "JWKS fetched");
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.keys = keys;
+        state.fetched = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, Key>, JwksError> {
+        let mut response = self.client.get(&self.url).send().await?;
+        if !response.status().is_success() {
+            return Err(JwksError::Status(response.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_JWKS_BYTES {
+                return Err(JwksError::TooLarge);
+            }
+        }
+        #[derive(Deserialize)]
+        struct Set {
+            keys: Vec<Value>,
+        }
+        let set: Set = serde_json::from_slice(&body).map_err(|_| JwksError::Malformed)?;
+        // Keys one by one: one key of a type we do not know does not cost the others.
+        Ok(set
+            .keys
+            .into_iter()
+            .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
+            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, usable_key(&jwk)?)))
+            .collect())
+    }
+}
+
+/// A signature verification key, or `None` for symmetric keys, encryption keys and keys whose
+/// `alg` we do not verify with.
+fn usable_key(jwk: &Jwk) -> Option<Key> {
+    if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
+        return None;
+    }
+    let family = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => AlgorithmFamily::Rsa,
+        AlgorithmParameters::EllipticCurve(_) => AlgorithmFamily::Ec,
+        AlgorithmParameters::OctetKeyPair(_) => AlgorithmFamily::Ed,
+        // A shared secret has no place in a public key set.
+        AlgorithmParameters::OctetKey(_) => return None,
+    };
+    let alg = match jwk.common.key_algorithm {
+        None => None,
+        Some(a) => {
+            let alg: Algorithm = key_algorithm(a)?;
+            (alg.family() == family).then_some(alg)?;
+            Some(alg)
+        }
+    };
+    let key = DecodingKey::from_jwk(jwk).ok()?;
+    Some(Key { family, alg, key })
+}
+
+fn key_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match a {
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
