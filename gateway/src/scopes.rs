@@ -193,7 +193,7 @@ impl Walk<'_> {
                         path.push(Value::from(key));
                     }
                     if let Some(missing) = self.rules.missing(self.schema, parent, &f.name, &self.granted) {
-                        self.deny(parent, &f.name, &missing, path, included);
+                        self.deny(parent, &f.name, &missing, path, included, f.position);
                     } else if let Some(ty) = self.schema.field(parent, &f.name).cloned()
                         && !f.selection_set.items.is_empty()
                     {
@@ -228,7 +228,15 @@ impl Walk<'_> {
         }
     }
 
-    fn deny(&mut self, parent: &str, field: &str, missing: &[String], path: &[Value], included: bool) {
+    fn deny(
+        &mut self,
+        parent: &str,
+        field: &str,
+        missing: &[String],
+        path: &[Value],
+        included: bool,
+        at: graphql_tools::parser::Pos,
+    ) {
         let coordinate = (parent.to_owned(), field.to_owned());
         self.denied.concrete.insert(coordinate.clone());
         if let Some(t) = self.schema.types.get(parent) {
@@ -240,17 +248,17 @@ impl Walk<'_> {
         if !included {
             return;
         }
-        let at = Value::Array(path.to_vec()).to_string();
-        if !self.reported.insert((at, parent.to_owned(), field.to_owned())) {
+        let key = Value::Array(path.to_vec()).to_string();
+        if !self.reported.insert((key, parent.to_owned(), field.to_owned())) {
             return;
         }
         let scopes = missing.join(", ");
         let noun = if missing.len() == 1 { "scope" } else { "scopes" };
-        self.denied.errors.push(
-            GraphqlError::new(format!("missing {noun} {scopes} for {parent}.{field}"))
-                .with_code("FORBIDDEN")
-                .with_path(path.to_vec()),
-        );
+        let mut error = GraphqlError::new(format!("missing {noun} {scopes} for {parent}.{field}"))
+            .with_code("FORBIDDEN")
+            .with_path(path.to_vec());
+        error.locations = vec![serde_json::json!({ "line": at.line, "column": at.column })];
+        self.denied.errors.push(error);
     }
 }
 

@@ -507,6 +507,12 @@ async fn should_null_a_field_the_token_lacks_a_scope_for_and_answer_the_rest() {
       "errors": [
         {
           "message": "missing scope accounts:email for User.email",
+          "locations": [
+            {
+              "line": 1,
+              "column": 17
+            }
+          ],
           "path": [
             "me",
             "email"
@@ -548,6 +554,12 @@ async fn should_null_a_field_the_token_lacks_a_scope_for_and_answer_the_rest() {
       "errors": [
         {
           "message": "missing scope accounts:email for User.email",
+          "locations": [
+            {
+              "line": 1,
+              "column": 20
+            }
+          ],
           "path": [
             "users"
           ],
@@ -594,6 +606,12 @@ async fn should_propagate_the_null_of_a_hidden_non_null_field_to_the_nearest_nul
       "errors": [
         {
           "message": "missing scope products:cost for Product.cost",
+          "locations": [
+            {
+              "line": 1,
+              "column": 28
+            }
+          ],
           "path": [
             "product",
             "cost"
@@ -634,6 +652,12 @@ async fn should_apply_a_type_requirement_to_fields_returning_the_type() {
       "errors": [
         {
           "message": "missing scope inventory:stock for Product.stock",
+          "locations": [
+            {
+              "line": 1,
+              "column": 28
+            }
+          ],
           "path": [
             "product",
             "stock"
