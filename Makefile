@@ -1,9 +1,13 @@
 # The two commands of the README. Each script says what it does; both can run on a fresh machine.
-.PHONY: up test
+.PHONY: up down test
 
 ## Install what is missing, start PostgreSQL and Redis, build, migrate and start the local stack.
 up:
 	@scripts/up.sh
+
+## Stop the subgraphs and the gateway `make up` started.
+down:
+	@scripts/down.sh
 
 ## The same set-up, then formatting, lints, the T-SQL parse check and every test.
 test:

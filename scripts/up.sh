@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
-# brings the four local stores up to date and seeds them. Starting the subgraphs and the gateway
-# joins here with the gateway issue.
+# brings the four local stores up to date, seeds them, then starts the four subgraphs and the
+# gateway in the background (logs and pids in .dev/) and waits until each is ready.
+# `make down` stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -10,7 +11,8 @@ step "services and tools"
 eval "$(scripts/dev-services.sh)"
 
 step "build (release)"
-cargo build --release --locked --bin promptsales
+cargo build --release --locked --bin promptsales --bin promptsales-gateway \
+  --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales
 
 step "migrate the four local stores"
 target/release/promptsales migrate
@@ -25,9 +27,45 @@ if ! target/release/promptsales seed 2> >(tee .dev/seed.log >&2); then
   fi
 fi
 
+step "start the subgraphs and the gateway"
+scripts/down.sh --quiet
+mkdir -p .dev/logs .dev/pids
+# Until JWT validation arrives (issue 6) the gateway treats every caller as a staff member with
+# these scopes: read everything, write nothing, personal data masked.
+cat > .dev/gateway.yaml <<YAML
+http:
+  anonymous_scopes: [ads:read, content:read, crm:read, sales:read]
+YAML
+start() { # name port command...
+  local name=$1 port=$2; shift 2
+  PORT=$port nohup "$@" > ".dev/logs/$name.log" 2>&1 &
+  echo $! > ".dev/pids/$name"
+}
+start content 4001 target/release/promptsales-content
+start ads 4002 target/release/promptsales-ads
+start crm 4003 target/release/promptsales-crm
+start sales 4004 target/release/promptsales-sales
+start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
+for entry in content:4001 ads:4002 crm:4003 sales:4004 gateway:4000; do
+  name=${entry%%:*} port=${entry##*:}
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/readyz" > /dev/null 2>&1 && break
+    if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
+      echo "$name stopped while starting; its log, .dev/logs/$name.log, ends with:" >&2
+      tail -n 20 ".dev/logs/$name.log" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  curl -fsS "http://127.0.0.1:$port/readyz" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
+done
+
 cat <<TXT
 
 PromptSales is up on this machine:
+  GraphiQL    http://127.0.0.1:4000/          (the gateway: the whole graph, one endpoint)
+  GraphQL     http://127.0.0.1:4000/graphql
+  Subgraphs   content :4001, ads :4002, crm :4003, sales :4004 (logs in .dev/logs; make down stops all)
   PostgreSQL  127.0.0.1:5432  databases promptcontent, promptads, promptcrm, promptsales
               (role promptsales; its generated password is in .dev/pg-password)
   Redis       127.0.0.1:6379

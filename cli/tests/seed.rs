@@ -421,3 +421,167 @@ async fn should_seed_the_full_profile_as_the_business_asked() {
 
     check_consistency(&stores).await;
 }
+
+/// Rows per seeded table of a PostgreSQL store.
+async fn table_counts(db: &TestDb, store: Store) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for table in promptsales_seeds::seeded_tables(store) {
+        out.insert(
+            table.to_owned(),
+            count(db, &format!("SELECT count(*) FROM {table}")).await,
+        );
+    }
+    out
+}
+
+fn seed_with(urls: &[(Store, &promptsales_platform::StoreUrl)], args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_promptsales"));
+    command
+        .arg("seed")
+        .args(args)
+        .env("PROMPTSALES_KEKS", TEST_KEKS)
+        .env("PROMPTSALES_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
+        .env("RUST_BACKTRACE", "0");
+    for (store, url) in urls {
+        command.env(
+            format!("PROMPTSALES_{}_URL", store.name().to_uppercase()),
+            url.expose().as_str(),
+        );
+    }
+    command.output().expect("run promptsales seed")
+}
+
+fn migrate(store: Store, url: &promptsales_platform::StoreUrl) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_promptsales"))
+        .args(["migrate", "--store", store.name()])
+        .env(
+            format!("PROMPTSALES_{}_URL", store.name().to_uppercase()),
+            url.expose().as_str(),
+        )
+        .output()
+        .expect("run promptsales migrate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// PromptContent on MongoDB receives the same documents as its PostgreSQL twin, through the
+/// validators; a second seed is refused and `--reset` replaces the data.
+#[tokio::test]
+#[ignore = "needs a MongoDB: set PROMPTSALES_MONGO_URL"]
+async fn should_seed_content_into_mongodb_as_into_its_postgres_twin() {
+    let twin = fresh().await;
+    ok(&seed(&twin, &["--profile", "small"]));
+    let expected = table_counts(&twin.content, Store::Content).await;
+
+    let mongo = promptsales_testkit::remote::mongo_database();
+    migrate(Store::Content, &mongo);
+    let stores = fresh().await;
+    let urls = [
+        (Store::Content, &mongo),
+        (Store::Ads, stores.ads.url()),
+        (Store::Crm, stores.crm.url()),
+        (Store::Sales, stores.sales.url()),
+    ];
+    let first = seed_with(&urls, &["--profile", "small"]);
+    let again = seed_with(&urls, &["--profile", "small"]);
+    let reset = seed_with(&urls, &["--profile", "small", "--reset"]);
+
+    let client = mongodb::Client::with_uri_str(mongo.expose().as_str())
+        .await
+        .expect("client");
+    let db = client.database(mongo.database().expect("database"));
+    let mut found = BTreeMap::new();
+    for table in expected.keys() {
+        let collection = table.trim_start_matches("content.");
+        let n = db
+            .collection::<bson::Document>(collection)
+            .count_documents(bson::doc! {})
+            .await
+            .expect("count");
+        found.insert(table.clone(), n as i64);
+    }
+    promptsales_testkit::remote::drop_mongo(&mongo).await;
+
+    ok(&first);
+    assert!(!again.status.success(), "a second seed is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
+    ok(&reset);
+    assert_eq!(found, expected, "documents per collection = rows per twin table");
+}
+
+/// PromptAds and PromptCrm on SQL Server: the same rows as on PostgreSQL, and sales per campaign
+/// agree between the two SQL Server stores.
+#[tokio::test]
+#[ignore = "needs a SQL Server: set PROMPTSALES_MSSQL_URL"]
+async fn should_seed_ads_and_crm_into_sql_server_as_into_postgres() {
+    let twin = fresh().await;
+    ok(&seed(&twin, &["--profile", "small"]));
+    let ads_url = promptsales_testkit::remote::mssql_database();
+    let crm_url = promptsales_testkit::remote::mssql_database();
+    migrate(Store::Ads, &ads_url);
+    migrate(Store::Crm, &crm_url);
+    let stores = fresh().await;
+    let out = seed_with(
+        &[
+            (Store::Content, stores.content.url()),
+            (Store::Ads, &ads_url),
+            (Store::Crm, &crm_url),
+            (Store::Sales, stores.sales.url()),
+        ],
+        &["--profile", "small"],
+    );
+
+    async fn query(url: &promptsales_platform::StoreUrl, sql: &str) -> Vec<(String, i64, String)> {
+        let mut client = promptsales_platform::mssql::connect(url, url.database().expect("db"), "seed-test")
+            .await
+            .expect("connect");
+        let rows = client
+            .simple_query(sql)
+            .await
+            .expect("query")
+            .into_first_result()
+            .await
+            .expect("rows");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.get::<&str, _>(0).unwrap_or_default().to_owned(),
+                    r.get::<i64, _>(1).unwrap_or_default(),
+                    r.get::<&str, _>(2).unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+    let mut counts = BTreeMap::new();
+    for (store, url) in [(Store::Ads, &ads_url), (Store::Crm, &crm_url)] {
+        for table in promptsales_seeds::seeded_tables(store) {
+            let n = query(
+                url,
+                &format!("SELECT '{table}', CAST(COUNT_BIG(*) AS BIGINT), '' FROM {table}"),
+            )
+            .await;
+            counts.insert(table.to_owned(), n[0].1);
+        }
+    }
+    let ads_sales = query(
+        &ads_url,
+        "SELECT LOWER(CONVERT(NVARCHAR(36), campaign_id)), CAST(SUM(CAST(sales AS BIGINT)) AS BIGINT),
+                CONVERT(NVARCHAR(50), SUM(revenue))
+           FROM ads.ad_results GROUP BY campaign_id HAVING SUM(sales) > 0 ORDER BY 1",
+    )
+    .await;
+    let crm_sales = query(
+        &crm_url,
+        "SELECT LOWER(CONVERT(NVARCHAR(36), campaign_id)), COUNT_BIG(*), CONVERT(NVARCHAR(50), SUM(amount_usd))
+           FROM crm.sales WHERE deleted_at IS NULL GROUP BY campaign_id ORDER BY 1",
+    )
+    .await;
+    promptsales_testkit::remote::drop_mssql(&ads_url).await;
+    promptsales_testkit::remote::drop_mssql(&crm_url).await;
+
+    ok(&out);
+    let mut expected = table_counts(&twin.ads, Store::Ads).await;
+    expected.extend(table_counts(&twin.crm, Store::Crm).await);
+    assert_eq!(counts, expected, "rows per table on SQL Server = on PostgreSQL");
+    assert!(!ads_sales.is_empty());
+    assert_eq!(ads_sales, crm_sales, "sales per campaign agree between ads and crm");
+}

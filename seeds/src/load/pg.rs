@@ -3,9 +3,9 @@
 //! Inside it, for speed: the seeded tables are truncated (which also lets COPY write frozen rows,
 //! sparing a later vacuum and the hint-bit writes of the first reads), their `touch_updated_at`
 //! triggers are disabled (`updated_at` then comes from the column DEFAULT, still set by the
-//! store), and the secondary indexes and foreign keys of the big tables are dropped, the rows
-//! COPYed, and the indexes and foreign keys recreated from the definitions PostgreSQL gave for
-//! them (`pg_get_indexdef`, `pg_get_constraintdef`) before the drop. Building an index once over
+//! store), and the indexes, keys and foreign keys of the big tables are dropped, the rows
+//! COPYed, and the keys, indexes and foreign keys recreated from the definitions PostgreSQL gave
+//! for them (`pg_get_constraintdef`, `pg_get_indexdef`) before the drop. Building an index once over
 //! sorted data is several times cheaper than maintaining it row by row, and one validation query
 //! per foreign key replaces a lookup (and a row lock) per inserted row. Because DDL is
 //! transactional, a failure anywhere — or a killed process — rolls all of it back: no table is
@@ -65,15 +65,64 @@ pub async fn ensure_empty(store: Store, conn: &mut PgConnection, tables: &[&'sta
     Ok(())
 }
 
-/// Definitions to restore after the load.
+/// Definitions to restore after the load, in the order they are restored.
+#[derive(Default)]
 struct Dropped {
     indexes: Vec<String>,
+    /// Primary keys and unique constraints: (table, name, definition).
+    keys: Vec<(String, String, String)>,
+    /// Foreign keys: (table, name, definition).
     foreign_keys: Vec<(String, String, String)>,
 }
 
+impl Dropped {
+    fn is_empty(&self) -> bool {
+        self.indexes.is_empty() && self.keys.is_empty() && self.foreign_keys.is_empty()
+    }
+}
+
+async fn drop_constraint(
+    store: Store,
+    conn: &mut PgConnection,
+    (table, name, def): (String, String, String),
+    into: &mut Vec<(String, String, String)>,
+) -> Result<()> {
+    if into.iter().any(|(t, n, _)| *t == table && *n == name) {
+        return Ok(()); // already dropped: a foreign key between two heavy tables
+    }
+    conn.execute(format!("ALTER TABLE {table} DROP CONSTRAINT {name}").as_str())
+        .await
+        .map_err(pg(store, format!("dropping {name}")))?;
+    into.push((table, name, def));
+    Ok(())
+}
+
+/// Drops every index of `table` and the foreign keys that point at it or from it, remembering
+/// their definitions. Keys go too: building a primary key or unique index once, by sorting the
+/// loaded rows, is several times cheaper than inserting hundreds of thousands of random UUIDs and
+/// HMACs into a B-tree one by one, which is what COPY otherwise spends most of its time on.
 async fn drop_secondary(store: Store, conn: &mut PgConnection, table: &str, out: &mut Dropped) -> Result<()> {
-    // Indexes that back no constraint (primary keys and UNIQUE constraints stay: other tables'
-    // foreign keys may point at them).
+    // Foreign keys first, both ways: a key cannot be dropped while a foreign key depends on it.
+    let fks: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+          WHERE contype = 'f' AND (conrelid = $1::regclass OR confrelid = $1::regclass) ORDER BY 1, 2",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(pg(store, format!("reading the foreign keys of {table}")))?;
+    for fk in fks {
+        drop_constraint(store, conn, fk, &mut out.foreign_keys).await?;
+    }
+    let keys: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+          WHERE contype IN ('p', 'u') AND conrelid = $1::regclass ORDER BY contype, 2",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(pg(store, format!("reading the keys of {table}")))?;
+    // Indexes that back no constraint (read before the keys go, so they are told apart).
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
            FROM pg_index i
@@ -85,19 +134,8 @@ async fn drop_secondary(store: Store, conn: &mut PgConnection, table: &str, out:
     .fetch_all(&mut *conn)
     .await
     .map_err(pg(store, format!("reading the indexes of {table}")))?;
-    let fks: Vec<(String, String)> = sqlx::query_as(
-        "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
-          WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY 1",
-    )
-    .bind(table)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(pg(store, format!("reading the foreign keys of {table}")))?;
-    for (name, def) in fks {
-        conn.execute(format!("ALTER TABLE {table} DROP CONSTRAINT {name}").as_str())
-            .await
-            .map_err(pg(store, format!("dropping {name}")))?;
-        out.foreign_keys.push((table.to_owned(), name, def));
+    for key in keys {
+        drop_constraint(store, conn, key, &mut out.keys).await?;
     }
     for (name, def) in indexes {
         conn.execute(format!("DROP INDEX {name}").as_str())
@@ -142,20 +180,18 @@ pub async fn load(
             .await
             .map_err(pg(store, "settings"))?;
     }
-    let mut dropped = Dropped {
-        indexes: Vec::new(),
-        foreign_keys: Vec::new(),
-    };
-    for t in &tables {
-        if t.heavy {
-            drop_secondary(store, &mut tx, t.table, &mut dropped).await?;
-        }
-    }
     // CASCADE: with --reset, rows of other tables that point at the seeded ones (ETL summaries)
     // go too; without it the tables are known to be empty.
     tx.execute(format!("TRUNCATE {} CASCADE", names.join(", ")).as_str())
         .await
         .map_err(pg(store, "TRUNCATE"))?;
+    // After the truncation, so that CASCADE still sees every foreign key.
+    let mut dropped = Dropped::default();
+    for t in &tables {
+        if t.heavy {
+            drop_secondary(store, &mut tx, t.table, &mut dropped).await?;
+        }
+    }
     for t in &tables {
         tx.execute(format!("ALTER TABLE {} DISABLE TRIGGER USER", t.table).as_str())
             .await
@@ -204,6 +240,11 @@ pub async fn load(
     }
 
     let started = Instant::now();
+    for (table, name, def) in &dropped.keys {
+        tx.execute(format!("ALTER TABLE {table} ADD CONSTRAINT {name} {def}").as_str())
+            .await
+            .map_err(pg(store, format!("recreating {name}")))?;
+    }
     for def in &dropped.indexes {
         tx.execute(def.as_str())
             .await
@@ -238,7 +279,7 @@ pub async fn load(
         )));
     }
     tx.commit().await.map_err(pg(store, "COMMIT"))?;
-    if !dropped.indexes.is_empty() {
+    if !dropped.is_empty() {
         stats.push(TableStat {
             store,
             table: "(indexes and foreign keys)",

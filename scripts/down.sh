@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make down`: stops the subgraphs and the gateway `make up` started (by the pids it wrote in
+# .dev/pids). PostgreSQL and Redis are the machine's services and keep running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quiet=${1:-}
+shopt -s nullglob
+for pidfile in .dev/pids/*; do
+  name=$(basename "$pidfile")
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2> /dev/null; then
+    kill "$pid"  # SIGTERM: each process drains its requests and exits
+    for _ in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    [ "$quiet" = --quiet ] || echo "stopped $name"
+  fi
+  rm -f "$pidfile"
+done
