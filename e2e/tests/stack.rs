@@ -183,6 +183,34 @@ async fn should_mask_personal_data_for_callers_without_the_pii_scope() {
 }
 
 #[tokio::test]
+async fn should_refuse_fields_the_caller_has_no_scope_for_and_answer_the_rest() {
+    let stack = TestStack::builder()
+        .scopes(&["ads:read", "content:read", "sales:read"])
+        .start()
+        .await;
+    let id = campaign_ids(&stack, 1).await.remove(0);
+    let body = stack
+        .query(
+            "query($id: ID!) { campaign(id: $id) { id name conversionRate logs { id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let campaign = &body["data"]["campaign"];
+    assert_eq!(campaign["id"], json!(id), "{body}");
+    assert!(campaign["name"].is_string(), "{body}");
+    assert!(campaign["logs"].is_array(), "{body}");
+    assert!(campaign["conversionRate"].is_null(), "{body}");
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("errors: {body}"));
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(errors[0]["path"], json!(["campaign", "conversionRate"]), "{body}");
+    assert!(
+        errors[0]["message"].as_str().is_some_and(|m| m.contains("crm:read")),
+        "the error names the missing scope: {body}"
+    );
+}
+
+#[tokio::test]
 async fn should_answer_with_partial_data_when_a_subgraph_is_down() {
     let mut stack = TestStack::builder().start().await;
     let id = campaign_ids(&stack, 1).await.remove(0);
