@@ -30,8 +30,9 @@ fi
 step "start the subgraphs and the gateway"
 scripts/down.sh --quiet
 mkdir -p .dev/logs .dev/pids
-# Until JWT validation arrives (issue 6) the gateway treats every caller as a staff member with
-# these scopes: read everything, write nothing, personal data masked.
+# Local exploration: no `auth` section, so the gateway validates no tokens and treats every caller
+# as a staff member with these scopes (read everything, write nothing, personal data masked). It
+# warns about it at start. Deployments configure `auth` with their issuer (see gateway/README.md).
 cat > .dev/gateway.yaml <<YAML
 http:
   anonymous_scopes: [ads:read, content:read, crm:read, sales:read]
