@@ -1,8 +1,10 @@
 //! `promptsales`: the operator's command line. Each subcommand lives in its own module.
 
+mod auth;
 mod compose;
 mod migrate;
 mod seed;
+mod token;
 
 use clap::{Parser, Subcommand};
 use promptsales_platform::telemetry;
@@ -22,6 +24,10 @@ enum Command {
     Compose(compose::Args),
     /// Fill the four stores with deterministic, consistent generated data (`--profile small|full`).
     Seed(seed::Args),
+    /// Run the dev OAuth2 authorization server, or manage its clients and signing keys.
+    Auth(auth::Args),
+    /// Print an access token from the dev authorization server (client credentials grant).
+    Token(token::Args),
 }
 
 #[tokio::main]
@@ -32,5 +38,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Seed(args) => seed::run(args).await,
         Command::Compose(args) => compose::run(args).await,
+        Command::Auth(args) => auth::run(args).await,
+        Command::Token(args) => token::run(args).await,
     }
 }

@@ -70,6 +70,8 @@ fn expected_tables(store: Store) -> &'static [&'static str] {
             "contacts",
             "etl_runs",
             "etl_watermarks",
+            "oauth_clients",
+            "oauth_signing_keys",
             "organizations",
             "portal_users",
             "products",
