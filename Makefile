@@ -1,5 +1,5 @@
 # The two commands of the README. Each script says what it does; both can run on a fresh machine.
-.PHONY: up down test
+.PHONY: up down test bench-gateway
 
 ## Install what is missing, start PostgreSQL and Redis, build, migrate and start the local stack.
 up:
@@ -12,3 +12,7 @@ down:
 ## The same set-up, then formatting, lints, the T-SQL parse check and every test.
 test:
 	@scripts/test.sh
+
+## Our gateway and Hive Router side by side on the local stack (prints a table; not part of test).
+bench-gateway:
+	@scripts/bench-gateway.sh
