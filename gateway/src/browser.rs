@@ -116,6 +116,7 @@ pub fn csrf_refusal(required: &[HeaderName], headers: &HeaderMap) -> Option<Outc
          `content-type: application/json`, or with a non-empty value in one of these headers: {names}{example}"
     );
     Some(Outcome {
+        operation: None,
         status: 400,
         response: GraphqlResponse::request_error(GraphqlError::new(message).with_code("CSRF_PREVENTION")),
     })

@@ -8,7 +8,7 @@ use anyhow::Context;
 use axum::http::{HeaderName, HeaderValue, uri::Authority};
 use serde::Deserialize;
 
-use crate::{auth::AuthOptions, gateway::Options};
+use crate::{audit::AuditOptions, auth::AuthOptions, gateway::Options};
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "promptsales-gateway", about = "The PromptSales GraphQL gateway")]
@@ -41,6 +41,9 @@ pub struct FileConfig {
     /// Bearer token validation. Absent: authentication is off and every caller is anonymous
     /// with `http.anonymous_scopes` (local development only; the gateway warns at startup).
     pub auth: Option<AuthOptions>,
+    /// The audit log in the sales store. Absent: nothing is audited (the gateway warns at
+    /// startup).
+    pub audit: Option<AuditOptions>,
 }
 
 /// Hot reload of the supergraph file.

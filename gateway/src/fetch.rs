@@ -2,7 +2,14 @@
 //! subgraph, the signed claims header, the request id and W3C trace context on every fetch, and
 //! per-subgraph latency and error metrics.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use serde_json::{Map, Value};
 
@@ -14,7 +21,13 @@ pub struct FetchContext {
     pub request_id: Option<String>,
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
+    /// Set when a subgraph marked a response as carrying decrypted PII (the
+    /// [`CONTAINS_PII_HEADER`] header or `extensions.containsPii`), for the audit log.
+    pub contains_pii: Arc<AtomicBool>,
 }
+
+/// The header with which the crm and sales subgraphs mark responses that carry decrypted PII.
+pub const CONTAINS_PII_HEADER: &str = "x-promptsales-contains-pii";
 
 /// Why a fetch produced no GraphQL response.
 #[derive(Debug, thiserror::Error)]
@@ -133,10 +146,22 @@ impl Fetcher {
         }
         let response = request.send().await.map_err(|e| classify(subgraph, timeout, &e))?;
         let status = response.status();
+        let header_pii = response
+            .headers()
+            .get(CONTAINS_PII_HEADER)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         let bytes = response.bytes().await.map_err(|e| classify(subgraph, timeout, &e))?;
         let parsed: Option<Map<String, Value>> = serde_json::from_slice(&bytes).ok();
         match parsed {
             Some(mut map) if map.contains_key("data") || map.contains_key("errors") => {
+                let extension_pii = map
+                    .get("extensions")
+                    .and_then(|e| e.get("containsPii"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                if header_pii || extension_pii {
+                    ctx.contains_pii.store(true, Ordering::Relaxed);
+                }
                 let data = map.remove("data").unwrap_or(Value::Null);
                 let errors = match map.remove("errors") {
                     Some(Value::Array(e)) => e,

@@ -105,13 +105,32 @@ pub struct Request {
 /// A response and the HTTP status it goes out with.
 #[derive(Debug)]
 pub struct Outcome {
+    /// The operation that ran, once the document parsed, validated and named one (for the audit
+    /// log); `None` for requests refused before that.
+    pub operation: Option<Box<OperationInfo>>,
     pub status: u16,
     pub response: Response,
+}
+
+/// What the audit log may know of an operation: its kind and names, never its values (beyond a
+/// target id).
+#[derive(Debug, Clone, Default)]
+pub struct OperationInfo {
+    /// `query` or `mutation`.
+    pub kind: &'static str,
+    pub name: Option<String>,
+    /// The root fields it selected (`__typename` and introspection left out).
+    pub root_fields: Vec<String>,
+    /// The names of the variables it was sent, without their values.
+    pub variable_names: Vec<String>,
+    /// The value of a variable named `id` or `customerId`, when it is a string or a number.
+    pub target_id: Option<String>,
 }
 
 impl Outcome {
     fn bad(message: impl Into<String>, code: &str) -> Outcome {
         Outcome {
+            operation: None,
             status: 400,
             response: Response::request_error(GraphqlError::new(message).with_code(code)),
         }
@@ -234,6 +253,23 @@ impl Gateway {
         ctx: &FetchContext,
         granted: &[String],
     ) -> Outcome {
+        let mut operation = None;
+        let mut outcome = self
+            .execute_operation(request, allow_mutation, ctx, granted, &mut operation)
+            .await;
+        outcome.operation = operation.map(Box::new);
+        outcome
+    }
+
+    /// [`Gateway::execute`], noting the operation in `info` once it is known.
+    async fn execute_operation(
+        &self,
+        request: Request,
+        allow_mutation: bool,
+        ctx: &FetchContext,
+        granted: &[String],
+        info: &mut Option<OperationInfo>,
+    ) -> Outcome {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return Outcome::bad("the request has no query", "BAD_REQUEST");
         };
@@ -261,6 +297,7 @@ impl Gateway {
         );
         if !errors.is_empty() {
             return Outcome {
+                operation: None,
                 status: 400,
                 response: Response {
                     data: None,
@@ -290,11 +327,28 @@ impl Gateway {
             );
         };
         let (kind, selection, var_defs) = parts(op);
+        *info = Some(OperationInfo {
+            kind,
+            name: op_name(op).map(str::to_owned),
+            root_fields: root_fields(selection, &doc)
+                .into_iter()
+                .filter(|n| !n.starts_with("__"))
+                .collect(),
+            variable_names: request.variables.iter().flat_map(|v| v.keys().cloned()).collect(),
+            target_id: ["id", "customerId"]
+                .iter()
+                .find_map(|k| match request.variables.as_ref()?.get(*k)? {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                }),
+        });
         if kind == "subscription" {
             return Outcome::bad("subscriptions are not supported", "NOT_SUPPORTED");
         }
         if kind == "mutation" && !allow_mutation {
             return Outcome {
+                operation: None,
                 status: 405,
                 response: Response::request_error(
                     GraphqlError::new("mutations are only accepted over POST").with_code("METHOD_NOT_ALLOWED"),
@@ -337,7 +391,11 @@ impl Gateway {
                 );
             }
             let response = introspection.execute(query, operation_name, &variables).await;
-            return Outcome { status: 200, response };
+            return Outcome {
+                operation: None,
+                status: 200,
+                response,
+            };
         }
         // Scopes are checked on data fields only: introspection was answered above.
         let denied = self
@@ -348,6 +406,7 @@ impl Gateway {
             Err(why) => {
                 tracing::error!(error = %why, "planning failed");
                 return Outcome {
+                    operation: None,
                     status: 500,
                     response: Response::request_error(
                         GraphqlError::new("the gateway could not plan this operation").with_code("INTERNAL"),
@@ -371,6 +430,7 @@ impl Gateway {
         };
         let data = shaper.shape_root(&root_type, selection, &data);
         Outcome {
+            operation: None,
             status: 200,
             response: Response {
                 data: Some(data),

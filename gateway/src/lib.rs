@@ -1,6 +1,7 @@
 //! The PromptSales gateway: plans each operation over the composed supergraph with the Federation
 //! v2 query planner, executes the plan against the subgraphs and shapes the response.
 
+pub mod audit;
 pub mod auth;
 mod browser;
 pub mod config;

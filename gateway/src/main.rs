@@ -1,9 +1,10 @@
 //! `promptsales-gateway`: the GraphQL gateway in front of the four subgraphs (port 4000).
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use clap::Parser;
 use promptsales_gateway::{
+    audit::AuditWriter,
     auth::Authenticator,
     config::{Args, FileConfig},
     server::{self, Reloader},
@@ -48,8 +49,27 @@ async fn main() -> anyhow::Result<()> {
             None
         }
     };
-    let app = server::router_with_auth(reloader.gateway(), key, config.http, auth);
+    let (audit, writer) = match config.audit {
+        Some(options) => {
+            tracing::info!(?options, "audit log on");
+            let (log, writer) = AuditWriter::start(options.pool()?, &options);
+            (Some(log), Some(writer))
+        }
+        None => {
+            tracing::warn!("audit log is off (no `audit` section): mutations and PII reads are not recorded");
+            (None, None)
+        }
+    };
+    let services = server::Services { auth, audit };
+    let app = server::router_with_services(reloader.gateway(), key, config.http, services);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
-    service::serve(listener, app).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    // With the peer address, for the audit log.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(service::shutdown_signal())
+        .await?;
+    if let Some(writer) = writer {
+        writer.shutdown(Duration::from_secs(5)).await;
+    }
     Ok(())
 }

@@ -11,17 +11,25 @@
 //! `@requiresScopes` is checked against. Without one, every caller is anonymous with
 //! `http.anonymous_scopes`.
 //!
+//! With an [`AuditLog`], every mutation and every query whose response carried decrypted PII is
+//! handed to the audit log ([`crate::audit`]) without waiting for it. The client address is the
+//! peer's, when the server runs with `into_make_service_with_connect_info::<SocketAddr>()`.
+//!
 //! Every request runs on the gateway the [`SharedGateway`] holds when it starts, so a supergraph
 //! reload ([`Reloader`]) never disturbs requests in flight.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
     body::Bytes,
-    extract::{Query, State},
-    http::{HeaderMap, HeaderName, StatusCode, header},
+    extract::{ConnectInfo, FromRequestParts, Query, State},
+    http::{HeaderMap, HeaderName, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Response as HttpResponse},
     routing::get,
 };
@@ -34,6 +42,7 @@ use serde_json::{Map, Value};
 
 pub use crate::reload::{ReloadError, Reloader, SharedGateway};
 use crate::{
+    audit::{self, AuditLog, RequestFacts},
     auth::{AuthError, Authenticator, Caller},
     browser,
     config::HttpOptions,
@@ -54,6 +63,30 @@ struct AppState {
     scopes: Arc<Vec<String>>,
     /// The headers that let a simple request through; `None` when CSRF prevention is off.
     csrf: Option<Arc<[HeaderName]>>,
+    /// `None`: nothing is audited.
+    audit: Option<AuditLog>,
+}
+
+/// What the router adds to planning and execution; `Default` is none of it.
+#[derive(Default, Clone)]
+pub struct Services {
+    /// Validates bearer tokens. `None`: every caller is anonymous.
+    pub auth: Option<Arc<Authenticator>>,
+    /// Receives the audit records. `None`: nothing is audited.
+    pub audit: Option<AuditLog>,
+}
+
+/// The peer's address, when the server provides it.
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Peer, Self::Rejection> {
+        // Absent (not an error) when the server runs without connect info.
+        let info = ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok();
+        Ok(Peer(info.map(|ConnectInfo(addr)| addr.ip())))
+    }
 }
 
 /// The gateway's router with the standard layers and, when origins are configured, CORS.
@@ -73,6 +106,17 @@ pub fn router_with_auth(
     options: HttpOptions,
     auth: Option<Arc<Authenticator>>,
 ) -> Router {
+    router_with_services(gateway, key, options, Services { auth, audit: None })
+}
+
+/// [`router`], with the optional [`Services`].
+pub fn router_with_services(
+    gateway: impl Into<SharedGateway>,
+    key: ClaimsKey,
+    options: HttpOptions,
+    services: Services,
+) -> Router {
+    let Services { auth, audit } = services;
     let csrf = options.csrf_prevention.then(|| {
         let names: Vec<HeaderName> = options
             .csrf_required_headers
@@ -91,6 +135,7 @@ pub fn router_with_auth(
         auth,
         scopes: Arc::new(options.anonymous_scopes.clone()),
         csrf,
+        audit,
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
@@ -135,6 +180,7 @@ struct GetParams {
 
 async fn get_graphql(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> HttpResponse {
@@ -166,11 +212,16 @@ async fn get_graphql(
         },
         (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
     };
-    let outcome = run(&state, &headers, request, false, caller).await;
+    let outcome = run(&state, &headers, request, false, caller, peer).await;
     respond(outcome, legacy)
 }
 
-async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+async fn post_graphql(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
     let legacy = wants_legacy_json(&headers);
     // Before the media type check, so a form post from another site learns that it was refused
     // as CSRF rather than how to reformat its body.
@@ -187,6 +238,7 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
     if content_type.as_deref() != Some("application/json") {
         let outcome = Outcome {
+            operation: None,
             status: 415,
             response: Response::request_error(
                 GraphqlError::new("send the request as application/json").with_code("UNSUPPORTED_MEDIA_TYPE"),
@@ -198,7 +250,7 @@ async fn post_graphql(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(r) => r,
         Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
     };
-    let outcome = run(&state, &headers, request, true, caller).await;
+    let outcome = run(&state, &headers, request, true, caller, peer).await;
     respond(outcome, legacy)
 }
 
@@ -229,6 +281,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
 /// asks.
 fn unauthorized(error: &AuthError, legacy: bool) -> HttpResponse {
     let outcome = Outcome {
+        operation: None,
         status: 401,
         response: Response::request_error(GraphqlError::new(error.to_string()).with_code("UNAUTHENTICATED")),
     };
@@ -244,7 +297,14 @@ fn unauthorized(error: &AuthError, legacy: bool) -> HttpResponse {
     response
 }
 
-async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_mutation: bool, caller: Caller) -> Outcome {
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: Request,
+    allow_mutation: bool,
+    caller: Caller,
+    peer: Option<IpAddr>,
+) -> Outcome {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header(REQUEST_ID);
     // Subgraphs get the verified caller in a signed header and refuse requests without one.
@@ -259,6 +319,7 @@ async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_muta
         request_id,
         traceparent: header("traceparent").or_else(|| Some(new_traceparent())),
         tracestate: header("tracestate"),
+        contains_pii: Default::default(),
     };
     let started = std::time::Instant::now();
     // Taken once: a reload during this request does not change the schema it runs against.
@@ -267,6 +328,19 @@ async fn run(state: &AppState, headers: &HeaderMap, request: Request, allow_muta
     metrics::histogram!("gateway_operation_duration_seconds", "status" => outcome.status.to_string())
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("gateway_operations_total", "status" => outcome.status.to_string(), "errors" => (!outcome.response.errors.is_empty()).to_string()).increment(1);
+    if let Some(log) = &state.audit {
+        let facts = RequestFacts {
+            subject: claims.sub,
+            organization: claims.org,
+            scopes: claims.scopes,
+            request_id: claims.rid,
+            source_ip: peer,
+            user_agent: header("user-agent"),
+        };
+        if let Some(record) = audit::record_for(facts, &outcome, ctx.contains_pii.load(Ordering::Relaxed)) {
+            log.record(record);
+        }
+    }
     outcome
 }
 
@@ -279,6 +353,7 @@ fn new_traceparent() -> String {
 
 fn bad_request(message: String) -> Outcome {
     Outcome {
+        operation: None,
         status: 400,
         response: Response::request_error(GraphqlError::new(message).with_code("BAD_REQUEST")),
     }
