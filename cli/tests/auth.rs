@@ -377,3 +377,47 @@ async fn should_print_a_token_for_the_local_dev_client_and_keep_its_secret_priva
         (Some("portal"), Some("sales:read"))
     );
 }
+
+#[tokio::test]
+async fn should_issue_tokens_the_gateway_accepts() {
+    use promptsales_gateway::auth::{AuthOptions, Authenticator};
+
+    let db = TestDb::migrated(Store::Sales).await;
+    let org = organization(&db).await;
+    let secret = add_client(&db, "portal", "ads:read crm:read", Some(org));
+    let server = AuthServer::start(&db);
+    // The gateway's `auth:` section as docs/auth.md gives it, with the server's address.
+    let options: AuthOptions = serde_json::from_value(serde_json::json!({
+        "issuers": [{
+            "issuer": server.url,
+            "audiences": ["promptsales-gateway"],
+            "jwks_url": format!("{}/jwks.json", server.url),
+            "algorithms": ["ES256"],
+        }],
+        // The gateway refetches a JWKS at most this often; here the rotation follows at once.
+        "jwks_min_refresh_secs": 0,
+    }))
+    .expect("gateway auth options");
+    let gateway = Authenticator::new(options).expect("authenticator");
+
+    let token = server.access_token("portal", &secret, Some("crm:read")).await;
+    let caller = gateway
+        .authenticate(Some(format!("Bearer {token}").as_bytes()))
+        .await
+        .expect("the gateway accepts the token")
+        .expect("a caller");
+    assert_eq!(caller.subject, "portal");
+    assert_eq!(caller.scopes, ["crm:read"]);
+    assert_eq!(caller.organization, Some(org));
+
+    // After a rotation the gateway meets an unknown kid, refetches the JWKS and accepts the new
+    // token; the old one still verifies.
+    promptsales(&db, &["auth", "rotate-key"]);
+    let rotated = server.access_token("portal", &secret, None).await;
+    for token in [&token, &rotated] {
+        gateway
+            .authenticate(Some(format!("Bearer {token}").as_bytes()))
+            .await
+            .expect("accepted across the rotation");
+    }
+}
