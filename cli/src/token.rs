@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use promptsales_platform::StoreArgs;
+use promptsales_platform::{Store, StoreArgs};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -32,6 +32,9 @@ pub struct Args {
     /// Where the local dev client's secret is kept.
     #[arg(long, default_value = ".dev")]
     dev_dir: PathBuf,
+    /// Create or widen the `dev` client even when the sales store is not on this machine.
+    #[arg(long, hide = true)]
+    dev_client_anywhere: bool,
     #[command(flatten)]
     urls: StoreArgs,
 }
@@ -50,10 +53,25 @@ struct ErrorResponse {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let (client_id, client_secret) = match (args.client_id, args.client_secret) {
         (Some(id), Some(secret)) => (id, Zeroizing::new(secret)),
-        _ => (
-            DEV_CLIENT.to_owned(),
-            dev_client(&args.urls, &args.dev_dir, &scope_list(&args.scopes)).await?,
-        ),
+        _ => {
+            let url = args.urls.url(Store::Sales);
+            let local = match url.expose().host() {
+                Some(url::Host::Domain(d)) => d == "localhost",
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            // The dev client's scopes grow with whatever is asked: never in a shared store by accident.
+            anyhow::ensure!(
+                local || args.dev_client_anywhere,
+                "the dev client is only managed in a sales store on this machine ({url} is not); \
+                 pass --client-id and --client-secret"
+            );
+            (
+                DEV_CLIENT.to_owned(),
+                dev_client(&args.urls, &args.dev_dir, &scope_list(&args.scopes)).await?,
+            )
+        }
     };
     let url = format!("{}/token", args.auth_url.trim_end_matches('/'));
     let mut form = vec![("grant_type", "client_credentials")];

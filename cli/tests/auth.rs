@@ -331,7 +331,17 @@ async fn should_print_a_token_for_the_local_dev_client_and_keep_its_secret_priva
     let token = |scopes: &str| {
         let out = promptsales(
             &db,
-            &["token", "--scopes", scopes, "--auth-url", &server.url, "--dev-dir", dir],
+            &[
+                "token",
+                "--scopes",
+                scopes,
+                "--auth-url",
+                &server.url,
+                "--dev-dir",
+                dir,
+                // The test server may be elsewhere (PROMPTSALES_TEST_PG_URL).
+                "--dev-client-anywhere",
+            ],
         );
         String::from_utf8(out.stdout).expect("UTF-8").trim().to_owned()
     };
@@ -420,4 +430,27 @@ async fn should_issue_tokens_the_gateway_accepts() {
             .await
             .expect("accepted across the rotation");
     }
+}
+
+#[tokio::test]
+async fn should_refuse_to_manage_the_dev_client_in_a_store_on_another_machine() {
+    let db = TestDb::migrated(Store::Sales).await;
+    let out = command(
+        &db,
+        &[
+            "token",
+            "--scopes",
+            "ads:read",
+            "--sales-url",
+            "postgres://promptsales@db.example.com:5432/promptsales",
+        ],
+    )
+    .output()
+    .expect("run promptsales token");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("only managed in a sales store on this machine"),
+        "{stderr}"
+    );
 }
