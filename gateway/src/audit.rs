@@ -434,3 +434,59 @@ pub async fn maintain(
     }
     Ok((created, dropped))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        gateway::OperationInfo,
+        response::{GraphqlError, Response},
+    };
+
+    fn outcome(kind: &'static str, errors: Vec<GraphqlError>) -> Outcome {
+        Outcome {
+            operation: Some(Box::new(OperationInfo {
+                kind,
+                root_fields: vec!["updateCustomer".into()],
+                target_id: Some("c-1".into()),
+                ..OperationInfo::default()
+            })),
+            status: 200,
+            response: Response { data: None, errors },
+        }
+    }
+
+    #[test]
+    fn should_take_the_defaults_for_an_empty_audit_section() {
+        let options: AuditOptions = serde_yaml_ng::from_str("{}").expect("parses");
+        assert_eq!((options.buffer, options.batch, options.flush_ms), (10_000, 500, 200));
+        assert_eq!((options.retention_days, options.prune_interval_secs), (90, 3600));
+        assert!(serde_yaml_ng::from_str::<AuditOptions>("bufer: 1").is_err());
+    }
+
+    #[test]
+    fn should_record_a_failed_mutation_as_error_and_skip_queries_without_pii() {
+        let failed = outcome(
+            "mutation",
+            vec![GraphqlError::new("down").with_code("SUBGRAPH_UNREACHABLE")],
+        );
+        let record = record_for(RequestFacts::default(), &failed, false).expect("mutations are audited");
+        assert_eq!(record.outcome, AuditOutcome::Error);
+        assert_eq!(record.actor_subject, "anonymous");
+        assert_eq!(record.target_type.as_deref(), Some("updateCustomer"));
+        assert_eq!(record.target_id.as_deref(), Some("c-1"));
+
+        assert!(record_for(RequestFacts::default(), &outcome("query", vec![]), false).is_none());
+        let read = record_for(RequestFacts::default(), &outcome("query", vec![]), true).expect("a PII read");
+        assert_eq!((read.action, read.outcome), ("pii_read", AuditOutcome::Success));
+    }
+
+    #[test]
+    fn should_not_print_the_database_url() {
+        let options = AuditOptions {
+            database_url: Some("postgres://u:s3cret@db/promptsales".into()),
+            ..AuditOptions::default()
+        };
+        assert!(!format!("{options:?}").contains("s3cret"));
+    }
+}
