@@ -56,7 +56,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         _ => {
             let url = args.urls.url(Store::Sales);
             let local = match url.expose().host() {
-                Some(url::Host::Domain(d)) => d == "localhost",
+                // `postgres://` is not a special scheme to the url crate: its IP hosts come as text.
+                Some(url::Host::Domain(d)) => {
+                    d == "localhost" || d.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+                }
                 Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
                 Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                 None => false,

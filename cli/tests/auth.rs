@@ -329,20 +329,13 @@ async fn should_print_a_token_for_the_local_dev_client_and_keep_its_secret_priva
     let dev_dir = tempfile::tempdir().expect("temp dir");
     let dir = dev_dir.path().to_str().expect("UTF-8 path");
     let token = |scopes: &str| {
-        let out = promptsales(
-            &db,
-            &[
-                "token",
-                "--scopes",
-                scopes,
-                "--auth-url",
-                &server.url,
-                "--dev-dir",
-                dir,
-                // The test server may be elsewhere (PROMPTSALES_TEST_PG_URL).
-                "--dev-client-anywhere",
-            ],
-        );
+        let mut args = vec!["token", "--scopes", scopes, "--auth-url", &server.url, "--dev-dir", dir];
+        // The local PostgreSQL (127.0.0.1) must count as this machine; a test server elsewhere
+        // (PROMPTSALES_TEST_PG_URL) needs the override.
+        if std::env::var_os("PROMPTSALES_TEST_PG_URL").is_some() {
+            args.push("--dev-client-anywhere");
+        }
+        let out = promptsales(&db, &args);
         String::from_utf8(out.stdout).expect("UTF-8").trim().to_owned()
     };
 
