@@ -204,7 +204,7 @@ post() { # url body-file [header]
 
 results=$out/results.jsonl
 : > "$results"
-ours_url() { echo "http://127.0.0.1:$1/graphql"; }
+graphql_url() { echo "http://127.0.0.1:$1/graphql"; }
 
 for mode in $MODES; do
   case $mode in
@@ -231,13 +231,13 @@ for mode in $MODES; do
 
   step "$mode: start both gateways"
   start_gateways "$mode" "$ours_port" "$hive_port" "${urls[@]}"
-  ours=$(ours_url "$ours_port") hive=$(ours_url "$hive_port")
+  ours_gql=$(graphql_url "$ours_port") hive_gql=$(graphql_url "$hive_port")
 
   # Real ids from the seeded stack, then one check that both gateways give the same answer.
   if [ -z "${campaign_id:-}" ]; then
     # The first of the 20 newest campaigns that has content requests, so all four subgraphs answer
     # with data (ids change when the stack is reseeded, hence every run).
-    campaign_id=$(post "$ours" <(echo '{"query":"{ campaigns(first: 20) { edges { node { id contentRequests { id } } } } }"}') |
+    campaign_id=$(post "$ours_gql" <(echo '{"query":"{ campaigns(first: 20) { edges { node { id contentRequests { id } } } } }"}') |
       jq -r '[.data.campaigns.edges[].node] | (map(select(.contentRequests | length > 0)) + .)[0].id')
     [ -n "$campaign_id" ] && [ "$campaign_id" != null ] ||
       { echo "no campaign id from the gateway (is the stack seeded?)" >&2; exit 1; }
@@ -247,9 +247,9 @@ for mode in $MODES; do
   fi
   claims="x-promptsales-claims: $("$load" --print-claims "$SCOPES")"
   for query in campaign-page campaign-list reference-data; do
-    a=$(post "$ours" "$out/$query.json" | jq -S .)
+    a=$(post "$ours_gql" "$out/$query.json" | jq -S .)
     b=$a
-    with_hive && b=$(post "$hive" "$out/$query.json" "$claims" | jq -S .)
+    with_hive && b=$(post "$hive_gql" "$out/$query.json" "$claims" | jq -S .)
     if [ "$(jq 'has("errors")' <<< "$a")" = true ] || [ "$(jq 'has("errors")' <<< "$b")" = true ]; then
       echo "$query answers with errors: ours $(head -c 300 <<< "$a") / hive $(head -c 300 <<< "$b")" >&2
       exit 1
@@ -264,8 +264,8 @@ for mode in $MODES; do
   if [ "$mode" = memo ]; then
     step "memo: warm both gateways so every subgraph request they make is memoized"
     for gw in $GATEWAYS; do
-      url=$ours extra=()
-      [ $gw = hive ] && url=$hive extra=(--claims-scopes "$SCOPES")
+      url=$ours_gql extra=()
+      [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
       "${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" --rate 50 --duration 2 --warmup 0 \
         --body-file "$out/campaign-page.json" --body-file "$out/campaign-list.json" \
         --body-file "$out/reference-data.json" > /dev/null
@@ -283,8 +283,8 @@ for mode in $MODES; do
       order=$GATEWAYS
       [ $((round % 2)) = 0 ] && order=$(echo "$GATEWAYS" | tr ' ' '\n' | tac | tr '\n' ' ')
       for gw in $order; do
-        url=$ours extra=()
-        [ $gw = hive ] && url=$hive extra=(--claims-scopes "$SCOPES")
+        url=$ours_gql extra=()
+        [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
         misses_before=$([ "$mode" = memo ] && curl -fsS http://127.0.0.1:4201/stats | jq .misses || echo 0)
         line=$("${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" "${bodies[@]}" --rate "$rate" \
           --duration "$DURATION" --warmup "$WARMUP" --max-in-flight "$MAX_IN_FLIGHT" --json --label "$gw")
@@ -300,8 +300,8 @@ for mode in $MODES; do
 
   if [ "$FIND_MAX" = 1 ]; then
     for gw in $GATEWAYS; do
-      url=$ours extra=()
-      [ $gw = hive ] && url=$hive extra=(--claims-scopes "$SCOPES")
+      url=$ours_gql extra=()
+      [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
       step "$mode: highest mixed rate for $gw with p99 <= $P99_BOUND_MS ms"
       "${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" --body-file "$out/campaign-page.json" \
         --body-file "$out/campaign-list.json" --body-file "$out/reference-data.json" --rate "$((rate / 2))" \
