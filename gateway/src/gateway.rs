@@ -143,6 +143,10 @@ pub struct Gateway {
     schema: SchemaIndex,
     scopes: ScopeRules,
     validation: ValidationPlan,
+    /// Documents that parsed, passed the limits and validated, by a hash of their text: clients
+    /// send the same few operations over and over, and parsing plus validation against the
+    /// consumer schema costs more than the rest of the gateway's own work on a warm request.
+    documents: moka::sync::Cache<u64, Arc<Document>>,
     plans: moka::sync::Cache<u64, Arc<QueryPlan>>,
     fetcher: Fetcher,
     introspection: Option<Introspection>,
@@ -177,6 +181,7 @@ impl Gateway {
             schema,
             scopes,
             validation: default_rules_validation_plan(),
+            documents: moka::sync::Cache::new(options.plan_cache_size),
             plans: moka::sync::Cache::new(options.plan_cache_size),
             fetcher,
             introspection,
@@ -245,6 +250,68 @@ impl Gateway {
         Ok(plan)
     }
 
+    /// The parsed document of `query`, checked against the limits and validated (cached).
+    fn valid_document(&self, query: &str) -> Result<Arc<Document>, Box<Outcome>> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        query.hash(&mut hasher);
+        let key = hasher.finish();
+        if let Some(doc) = self.documents.get(&key) {
+            return Ok(doc);
+        }
+        let doc = match graphql_tools::parser::parse_query_with_token_limit::<String>(
+            query,
+            self.options.limits.max_tokens,
+        ) {
+            Ok(d) => d.into_static(),
+            Err(e) => {
+                let message = e.to_string();
+                if message.to_ascii_lowercase().contains("token limit") {
+                    let limit = self.options.limits.max_tokens;
+                    return Err(Box::new(Outcome::bad(
+                        format!("the document has more than {limit} tokens"),
+                        "LIMIT_EXCEEDED",
+                    )));
+                }
+                return Err(Box::new(Outcome::bad(
+                    message.trim().to_owned(),
+                    "GRAPHQL_PARSE_FAILED",
+                )));
+            }
+        };
+        if let Err(why) = limits::check(&doc, &self.options.limits) {
+            return Err(Box::new(Outcome::bad(why, "LIMIT_EXCEEDED")));
+        }
+        let errors = graphql_tools::validation::validate::validate(
+            &self.planner.consumer_schema.document,
+            &doc,
+            &self.validation,
+        );
+        if !errors.is_empty() {
+            return Err(Box::new(Outcome {
+                operation: None,
+                status: 400,
+                response: Response {
+                    data: None,
+                    errors: errors
+                        .into_iter()
+                        .map(|e| {
+                            let mut err = GraphqlError::new(e.message).with_code("GRAPHQL_VALIDATION_FAILED");
+                            err.locations = e
+                                .locations
+                                .iter()
+                                .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
+                                .collect();
+                            err
+                        })
+                        .collect(),
+                },
+            }));
+        }
+        let doc = Arc::new(doc);
+        self.documents.insert(key, doc.clone());
+        Ok(doc)
+    }
+
     /// Runs one request for a caller with the `granted` scopes. `allow_mutation` is false for GET.
     pub async fn execute(
         &self,
@@ -273,51 +340,13 @@ impl Gateway {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return Outcome::bad("the request has no query", "BAD_REQUEST");
         };
-        let doc = match graphql_tools::parser::parse_query_with_token_limit::<String>(
-            query,
-            self.options.limits.max_tokens,
-        ) {
-            Ok(d) => d.into_static(),
-            Err(e) => {
-                let message = e.to_string();
-                if message.to_ascii_lowercase().contains("token limit") {
-                    let limit = self.options.limits.max_tokens;
-                    return Outcome::bad(format!("the document has more than {limit} tokens"), "LIMIT_EXCEEDED");
-                }
-                return Outcome::bad(message.trim().to_owned(), "GRAPHQL_PARSE_FAILED");
-            }
+        let doc = match self.valid_document(query) {
+            Ok(doc) => doc,
+            Err(outcome) => return *outcome,
         };
-        if let Err(why) = limits::check(&doc, &self.options.limits) {
-            return Outcome::bad(why, "LIMIT_EXCEEDED");
-        }
-        let errors = graphql_tools::validation::validate::validate(
-            &self.planner.consumer_schema.document,
-            &doc,
-            &self.validation,
-        );
-        if !errors.is_empty() {
-            return Outcome {
-                operation: None,
-                status: 400,
-                response: Response {
-                    data: None,
-                    errors: errors
-                        .into_iter()
-                        .map(|e| {
-                            let mut err = GraphqlError::new(e.message).with_code("GRAPHQL_VALIDATION_FAILED");
-                            err.locations = e
-                                .locations
-                                .iter()
-                                .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
-                                .collect();
-                            err
-                        })
-                        .collect(),
-                },
-            };
-        }
+        let doc: &Document = &doc;
         let operation_name = request.operation_name.as_deref().filter(|n| !n.is_empty());
-        let Some(op) = select_operation(&doc, operation_name) else {
+        let Some(op) = select_operation(doc, operation_name) else {
             return Outcome::bad(
                 match operation_name {
                     Some(n) => format!("the document has no operation named {n}"),
@@ -330,7 +359,7 @@ impl Gateway {
         *info = Some(OperationInfo {
             kind,
             name: op_name(op).map(str::to_owned),
-            root_fields: root_fields(selection, &doc)
+            root_fields: root_fields(selection, doc)
                 .into_iter()
                 .filter(|n| !n.starts_with("__"))
                 .collect(),
@@ -367,7 +396,7 @@ impl Gateway {
                 Definition::Operation(_) => None,
             })
             .collect();
-        let introspective = root_fields(selection, &doc)
+        let introspective = root_fields(selection, doc)
             .into_iter()
             .filter(|n| n.starts_with("__") && n != "__typename")
             .count();
@@ -380,7 +409,7 @@ impl Gateway {
             let Some(introspection) = &self.introspection else {
                 return Outcome::bad("introspection is disabled", "INTROSPECTION_DISABLED");
             };
-            let data_fields = root_fields(selection, &doc)
+            let data_fields = root_fields(selection, doc)
                 .into_iter()
                 .filter(|n| !n.starts_with("__"))
                 .count();
@@ -401,7 +430,7 @@ impl Gateway {
         let denied = self
             .scopes
             .check(&self.schema, &root_type, selection, &fragments, &variables, granted);
-        let plan = match self.plan_document(query, &doc, operation_name, &denied.coordinates) {
+        let plan = match self.plan_document(query, doc, operation_name, &denied.coordinates) {
             Ok(p) => p,
             Err(why) => {
                 tracing::error!(error = %why, "planning failed");
