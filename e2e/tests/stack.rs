@@ -116,6 +116,19 @@ async fn entity_part(stack: &TestStack, subgraph: &str, query: &str, id: &str) -
 #[tokio::test]
 async fn should_answer_a_campaign_page_exactly_as_the_subgraphs_do() {
     let stack = TestStack::builder().start().await;
+    // Channel codes by id, asked once: crm names channels by id only.
+    let channel_codes: std::collections::HashMap<String, String> =
+        stack.direct("ads", "{ channels { id code } }", json!({})).await["data"]["channels"]
+            .as_array()
+            .expect("channels")
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().expect("id").to_owned(),
+                    c["code"].as_str().expect("code").to_owned(),
+                )
+            })
+            .collect();
     for id in campaign_ids(&stack, 4).await {
         let through_gateway = stack.query(PAGE, json!({ "id": id })).await;
         assert!(through_gateway.get("errors").is_none(), "{through_gateway}");
@@ -123,18 +136,6 @@ async fn should_answer_a_campaign_page_exactly_as_the_subgraphs_do() {
         let ads = stack.direct("ads", ADS_PART, json!({ "id": id })).await;
         assert!(ads.get("errors").is_none(), "{ads}");
         let mut expected = object(&ads["data"]["campaign"], "ads");
-        let channel_codes: std::collections::HashMap<String, String> =
-            stack.direct("ads", "{ channels { id code } }", json!({})).await["data"]["channels"]
-                .as_array()
-                .expect("channels")
-                .iter()
-                .map(|c| {
-                    (
-                        c["id"].as_str().expect("id").to_owned(),
-                        c["code"].as_str().expect("code").to_owned(),
-                    )
-                })
-                .collect();
         let mut crm = entity_part(&stack, "crm", CRM_PART, &id).await;
         // crm names channels by id; the gateway completes them from ads, as the page asked.
         for row in crm["salesByChannel"].as_array_mut().expect("salesByChannel") {
