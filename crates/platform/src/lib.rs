@@ -10,6 +10,7 @@ pub mod ids;
 pub mod migrate;
 pub mod mongo_schema;
 pub mod mssql;
+pub mod redis;
 pub mod service;
 pub mod store;
 pub mod telemetry;
