@@ -11,6 +11,7 @@ use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     planner::plan_nodes::{BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath, PlanNode},
 };
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::{
@@ -30,7 +31,8 @@ pub struct Execution<'a> {
     errors: Mutex<Vec<GraphqlError>>,
 }
 
-/// The entities of one `_entities` call: unique representations, and where each one's result goes.
+/// The entities of one `_entities` call: unique representations (moved into the fetch's
+/// variables when it is sent), and where each one's result goes.
 struct Entities {
     representations: Vec<Value>,
     targets: Vec<Vec<Location>>,
@@ -149,7 +151,8 @@ impl<'a> Execution<'a> {
         rewrites: Option<&Vec<FetchRewrite>>,
     ) -> Entities {
         let data = self.data();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Representations by a hash of their value; equal hashes are compared before sharing.
+        let mut seen: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
         let mut out = Entities {
             representations: Vec::new(),
             targets: Vec::new(),
@@ -165,12 +168,16 @@ impl<'a> Execution<'a> {
                 if let Some(r) = rewrites {
                     json::rewrite(&mut rep, r, self.schema);
                 }
-                let key = rep.to_string();
-                let index = *seen.entry(key).or_insert_with(|| {
-                    out.representations.push(rep);
-                    out.targets.push(Vec::new());
-                    out.representations.len() - 1
-                });
+                let same = seen.entry(json::fingerprint(&rep)).or_default();
+                let index = match same.iter().copied().find(|i| out.representations[*i] == rep) {
+                    Some(i) => i,
+                    None => {
+                        out.representations.push(rep);
+                        out.targets.push(Vec::new());
+                        same.push(out.representations.len() - 1);
+                        out.representations.len() - 1
+                    }
+                };
                 out.targets[index].push(location);
             }
         }
@@ -181,13 +188,14 @@ impl<'a> Execution<'a> {
         let Some(requires) = &f.requires else {
             return self.root_fetch(f).await;
         };
-        let entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
+        let mut entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
         if entities.representations.is_empty() {
             return;
         }
         let mut variables = self.fetch_variables(f.variable_usages.as_ref());
         let selection = entities_selection(&f.operation.document.operation.selection_set, None);
-        variables.insert("representations".into(), Value::Array(entities.representations.clone()));
+        let representations = std::mem::take(&mut entities.representations);
+        variables.insert("representations".into(), Value::Array(representations));
         let result = self
             .fetcher
             .fetch(&f.service_name, &f.operation.document_str, variables, self.ctx)
@@ -203,7 +211,7 @@ impl<'a> Execution<'a> {
     }
 
     async fn batch_fetch(&self, b: &BatchFetchNode) {
-        let batches: Vec<Entities> = b
+        let mut batches: Vec<Entities> = b
             .entity_batch
             .aliases
             .iter()
@@ -219,10 +227,10 @@ impl<'a> Execution<'a> {
             return;
         }
         let mut variables = self.fetch_variables(b.variable_usages.as_ref());
-        for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+        for (alias, entities) in b.entity_batch.aliases.iter().zip(&mut batches) {
             variables.insert(
                 alias.representations_variable_name.clone(),
-                Value::Array(entities.representations.clone()),
+                Value::Array(std::mem::take(&mut entities.representations)),
             );
         }
         let result = self
@@ -288,9 +296,15 @@ impl<'a> Execution<'a> {
             if let Some(r) = rewrites {
                 json::rewrite(&mut item, r, self.schema);
             }
-            for location in targets {
-                if let Some(slot) = json::get_mut(&mut data, location) {
-                    json::merge(slot, item.clone());
+            // Every place but the last gets a copy; the last takes the item itself.
+            if let Some((last, others)) = targets.split_last() {
+                for location in others {
+                    if let Some(slot) = json::get_mut(&mut data, location) {
+                        json::merge(slot, item.clone());
+                    }
+                }
+                if let Some(slot) = json::get_mut(&mut data, last) {
+                    json::merge(slot, item);
                 }
             }
         }

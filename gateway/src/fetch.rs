@@ -63,11 +63,21 @@ pub struct SubgraphResponse {
     pub errors: Vec<Value>,
 }
 
+/// The body of a subgraph request.
+#[derive(serde::Serialize)]
+struct SubgraphRequest<'a> {
+    query: &'a str,
+    variables: &'a Map<String, Value>,
+}
+
 /// Sends subgraph fetches.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     endpoints: HashMap<String, String>,
+    /// The endpoints parsed once, not on every fetch; one that does not parse is refused when
+    /// fetched (as unreachable).
+    urls: HashMap<String, reqwest::Url>,
     timeouts: HashMap<String, Duration>,
     default_timeout: Duration,
 }
@@ -83,10 +93,23 @@ impl Fetcher {
             .pool_idle_timeout(Duration::from_secs(90))
             .connect_timeout(Duration::from_secs(5))
             .tcp_nodelay(true)
+            // A subgraph never redirects; following one would send the signed claims elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        let urls = endpoints
+            .iter()
+            .filter_map(|(name, url)| match reqwest::Url::parse(url) {
+                Ok(u) => Some((name.clone(), u)),
+                Err(e) => {
+                    tracing::error!(subgraph = %name, %url, error = %e, "the subgraph URL does not parse");
+                    None
+                }
+            })
+            .collect();
         Ok(Fetcher {
             client,
             endpoints,
+            urls,
             timeouts,
             default_timeout,
         })
@@ -122,19 +145,26 @@ impl Fetcher {
         variables: Map<String, Value>,
         ctx: &FetchContext,
     ) -> Result<SubgraphResponse, FetchError> {
-        let url = self
-            .endpoints
-            .get(subgraph)
-            .ok_or_else(|| FetchError::UnknownSubgraph(subgraph.to_owned()))?;
+        let url = match self.urls.get(subgraph) {
+            Some(url) => url.clone(),
+            None if self.endpoints.contains_key(subgraph) => return Err(FetchError::Unreachable(subgraph.to_owned())),
+            None => return Err(FetchError::UnknownSubgraph(subgraph.to_owned())),
+        };
         let timeout = self.timeouts.get(subgraph).copied().unwrap_or(self.default_timeout);
-        let body = serde_json::json!({ "query": query, "variables": variables });
+        // Serialised from borrowed parts: the operation text is not copied into a JSON tree first.
+        let body = serde_json::to_vec(&SubgraphRequest {
+            query,
+            variables: &variables,
+        })
+        .expect("a string and a map of JSON values serialise");
         let mut request = self
             .client
             .post(url)
             .timeout(timeout)
             .header("accept", "application/graphql-response+json, application/json")
+            .header("content-type", "application/json")
             .header(promptsales_platform::claims::HEADER, &ctx.claims)
-            .json(&body);
+            .body(body);
         if let Some(id) = &ctx.request_id {
             request = request.header(promptsales_platform::service::REQUEST_ID, id);
         }

@@ -148,6 +148,8 @@ pub struct Gateway {
     /// consumer schema costs more than the rest of the gateway's own work on a warm request.
     documents: moka::sync::Cache<u64, Arc<Document>>,
     plans: moka::sync::Cache<u64, Arc<QueryPlan>>,
+    /// (document, operation, scope set) triples whose caller may see every field asked for.
+    allowed: moka::sync::Cache<u64, ()>,
     fetcher: Fetcher,
     introspection: Option<Introspection>,
     options: Options,
@@ -183,6 +185,7 @@ impl Gateway {
             validation: default_rules_validation_plan(),
             documents: moka::sync::Cache::new(options.plan_cache_size),
             plans: moka::sync::Cache::new(options.plan_cache_size),
+            allowed: moka::sync::Cache::new(options.plan_cache_size * 4),
             fetcher,
             introspection,
             planner,
@@ -208,13 +211,16 @@ impl Gateway {
         let doc = graphql_tools::parser::parse_query::<String>(query)
             .map_err(|e| e.to_string())?
             .into_static();
-        self.plan_document(query, &doc, operation_name, &BTreeSet::new())
+        let mut hasher = std::hash::DefaultHasher::new();
+        query.hash(&mut hasher);
+        self.plan_document(hasher.finish(), &doc, operation_name, &BTreeSet::new())
     }
 
     /// Plans `doc` without the `denied` fields (see [`crate::scopes`]).
+    /// `doc_key`: the hash of the document's text (see [`Gateway::valid_document`]).
     fn plan_document(
         &self,
-        query: &str,
+        doc_key: u64,
         doc: &Document,
         operation_name: Option<&str>,
         denied: &BTreeSet<Coordinate>,
@@ -222,7 +228,7 @@ impl Gateway {
         // The plan depends on the text, the chosen operation, the supergraph and the fields the
         // caller's scopes removed; progressive override labels would join the key once they are used.
         let mut hasher = std::hash::DefaultHasher::new();
-        (query, operation_name, self.planner.consumer_schema.hash, denied).hash(&mut hasher);
+        (doc_key, operation_name, self.planner.consumer_schema.hash, denied).hash(&mut hasher);
         let key = hasher.finish();
         if let Some(plan) = self.plans.get(&key) {
             metrics::counter!("gateway_plan_cache_total", "result" => "hit").increment(1);
@@ -250,13 +256,45 @@ impl Gateway {
         Ok(plan)
     }
 
+    /// What the caller with `granted` may not see of the operation; `check` walks it. Callers send
+    /// the same operations with the same scopes over and over, and most may see everything they
+    /// ask for: that answer depends on neither variables nor anything else, so it is remembered
+    /// per document, operation and scope set, and the walk is skipped. Operations that lose
+    /// fields are walked every time (their errors carry paths that depend on `@skip`/`@include`).
+    fn denied(
+        &self,
+        doc_key: u64,
+        operation_name: Option<&str>,
+        granted: &[String],
+        check: impl FnOnce() -> scopes::Denied,
+    ) -> scopes::Denied {
+        if self.scopes.is_empty() {
+            return scopes::Denied::default();
+        }
+        let mut sorted: Vec<&str> = granted.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut hasher = std::hash::DefaultHasher::new();
+        (doc_key, operation_name, sorted).hash(&mut hasher);
+        let key = hasher.finish();
+        if self.allowed.contains_key(&key) {
+            return scopes::Denied::default();
+        }
+        let denied = check();
+        if denied.coordinates.is_empty() {
+            self.allowed.insert(key, ());
+        }
+        denied
+    }
+
     /// The parsed document of `query`, checked against the limits and validated (cached).
-    fn valid_document(&self, query: &str) -> Result<Arc<Document>, Box<Outcome>> {
+    /// Also returns the hash of the text the document is cached under, which later caches reuse.
+    fn valid_document(&self, query: &str) -> Result<(u64, Arc<Document>), Box<Outcome>> {
         let mut hasher = std::hash::DefaultHasher::new();
         query.hash(&mut hasher);
         let key = hasher.finish();
         if let Some(doc) = self.documents.get(&key) {
-            return Ok(doc);
+            return Ok((key, doc));
         }
         let doc = match graphql_tools::parser::parse_query_with_token_limit::<String>(
             query,
@@ -309,7 +347,7 @@ impl Gateway {
         }
         let doc = Arc::new(doc);
         self.documents.insert(key, doc.clone());
-        Ok(doc)
+        Ok((key, doc))
     }
 
     /// Runs one request for a caller with the `granted` scopes. `allow_mutation` is false for GET.
@@ -340,8 +378,8 @@ impl Gateway {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return Outcome::bad("the request has no query", "BAD_REQUEST");
         };
-        let doc = match self.valid_document(query) {
-            Ok(doc) => doc,
+        let (doc_key, doc) = match self.valid_document(query) {
+            Ok(found) => found,
             Err(outcome) => return *outcome,
         };
         let doc: &Document = &doc;
@@ -427,10 +465,11 @@ impl Gateway {
             };
         }
         // Scopes are checked on data fields only: introspection was answered above.
-        let denied = self
-            .scopes
-            .check(&self.schema, &root_type, selection, &fragments, &variables, granted);
-        let plan = match self.plan_document(query, doc, operation_name, &denied.coordinates) {
+        let denied = self.denied(doc_key, operation_name, granted, || {
+            self.scopes
+                .check(&self.schema, &root_type, selection, &fragments, &variables, granted)
+        });
+        let plan = match self.plan_document(doc_key, doc, operation_name, &denied.coordinates) {
             Ok(p) => p,
             Err(why) => {
                 tracing::error!(error = %why, "planning failed");
@@ -450,13 +489,7 @@ impl Gateway {
         let (data, subgraph_errors) = execution.finish();
         let mut errors = denied.errors;
         errors.extend(subgraph_errors);
-        let mut shaper = Shaper {
-            schema: &self.schema,
-            fragments,
-            variables: &variables,
-            errors: &mut errors,
-            denied: &denied.concrete,
-        };
+        let mut shaper = Shaper::new(&self.schema, fragments, &variables, &mut errors, &denied.concrete);
         let data = shaper.shape_root(&root_type, selection, &data);
         Outcome {
             operation: None,

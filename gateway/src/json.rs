@@ -5,6 +5,8 @@ use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     planner::plan_nodes::{FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment},
 };
+use std::hash::Hasher;
+
 use serde_json::{Map, Value};
 
 use crate::schema::SchemaIndex;
@@ -203,6 +205,52 @@ fn apply(
             }
         },
         _ => {}
+    }
+}
+
+/// A hash of a JSON value, for finding equal values without serialising them. Object keys are
+/// hashed in their order: two equal objects built in different key orders only miss sharing.
+pub fn fingerprint(value: &Value) -> u64 {
+    let mut hasher = rustc_hash::FxHasher::default();
+    hash_value(value, &mut hasher);
+    hasher.finish()
+}
+
+fn hash_value(value: &Value, h: &mut rustc_hash::FxHasher) {
+    match value {
+        Value::Null => h.write_u8(0),
+        Value::Bool(b) => {
+            h.write_u8(1);
+            h.write_u8(u8::from(*b));
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => h.write_i64(i),
+                (None, Some(u), _) => h.write_u64(u),
+                (None, None, Some(f)) => h.write_u64(f.to_bits()),
+                _ => {}
+            }
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            h.write(s.as_bytes());
+            h.write_u8(0xff);
+        }
+        Value::Array(items) => {
+            h.write_u8(4);
+            h.write_usize(items.len());
+            items.iter().for_each(|i| hash_value(i, h));
+        }
+        Value::Object(map) => {
+            h.write_u8(5);
+            h.write_usize(map.len());
+            for (k, v) in map {
+                h.write(k.as_bytes());
+                h.write_u8(0xff);
+                hash_value(v, h);
+            }
+        }
     }
 }
 

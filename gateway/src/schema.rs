@@ -2,9 +2,12 @@
 //! federation internals): each type's kind, each field's type, and the object types an interface
 //! or union stands for.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use graphql_tools::static_graphql::schema::{Definition, Document, Type, TypeDefinition};
+// Looked up for every field of every response, with keys from the schema (not from callers):
+// FxHash, not the DoS-resistant default.
+use rustc_hash::FxHashMap as HashMap;
 
 /// A field's type with its list and non-null wrappers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +54,7 @@ pub struct SchemaIndex {
 
 impl SchemaIndex {
     pub fn new(doc: &Document) -> SchemaIndex {
-        let mut types: HashMap<String, TypeInfo> = HashMap::new();
+        let mut types: HashMap<String, TypeInfo> = HashMap::default();
         let mut implements: Vec<(String, String)> = Vec::new();
         let mut query = "Query".to_owned();
         let mut mutation = None;
@@ -84,14 +87,16 @@ impl SchemaIndex {
                         }
                         TypeDefinition::Union(u) => (
                             u.name.clone(),
-                            info(Kind::Union, HashMap::new(), u.types.iter().cloned().collect()),
+                            info(Kind::Union, HashMap::default(), u.types.iter().cloned().collect()),
                         ),
                         TypeDefinition::Scalar(s) => {
-                            (s.name.clone(), info(Kind::Leaf, HashMap::new(), BTreeSet::new()))
+                            (s.name.clone(), info(Kind::Leaf, HashMap::default(), BTreeSet::new()))
                         }
-                        TypeDefinition::Enum(e) => (e.name.clone(), info(Kind::Leaf, HashMap::new(), BTreeSet::new())),
+                        TypeDefinition::Enum(e) => {
+                            (e.name.clone(), info(Kind::Leaf, HashMap::default(), BTreeSet::new()))
+                        }
                         TypeDefinition::InputObject(i) => {
-                            (i.name.clone(), info(Kind::Input, HashMap::new(), BTreeSet::new()))
+                            (i.name.clone(), info(Kind::Input, HashMap::default(), BTreeSet::new()))
                         }
                     };
                     types.insert(name, info);
@@ -110,7 +115,7 @@ impl SchemaIndex {
         for leaf in ["String", "Int", "Float", "Boolean", "ID"] {
             types
                 .entry(leaf.to_owned())
-                .or_insert_with(|| info(Kind::Leaf, HashMap::new(), BTreeSet::new()));
+                .or_insert_with(|| info(Kind::Leaf, HashMap::default(), BTreeSet::new()));
         }
         SchemaIndex { types, query, mutation }
     }

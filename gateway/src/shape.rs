@@ -3,11 +3,15 @@
 //! `__typename`, drops what subgraphs returned only for the gateway's joins, and propagates nulls
 //! of non-null fields to the nearest nullable parent as the GraphQL spec requires.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
 
 use graphql_tools::static_graphql::query::{
     Directive, Field, FragmentDefinition, Selection, SelectionSet, TypeCondition,
 };
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::{
@@ -18,57 +22,173 @@ use crate::{
 /// A non-null position resolved to null: the enclosing nullable position becomes null.
 struct Propagate;
 
-pub struct Shaper<'a> {
-    pub schema: &'a SchemaIndex,
-    pub fragments: HashMap<&'a str, &'a FragmentDefinition>,
-    pub variables: &'a Map<String, Value>,
-    pub errors: &'a mut Vec<GraphqlError>,
-    /// `Type.field` coordinates the caller may not see: null, whatever the subgraphs returned
-    /// (a key or `@requires` field is fetched for joins even when the caller may not see it).
-    pub denied: &'a HashSet<(String, String)>,
+/// One step of the response path being shaped; turned into JSON only when an error needs it, so
+/// the common path allocates nothing per field.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
-impl Shaper<'_> {
+impl Step<'_> {
+    fn to_json(self) -> Value {
+        match self {
+            Step::Key(k) => Value::from(k),
+            Step::Index(i) => Value::from(i),
+        }
+    }
+
+    fn matches(self, v: &Value) -> bool {
+        match (self, v) {
+            (Step::Key(k), Value::String(s)) => k == s,
+            (Step::Index(i), Value::Number(n)) => n.as_u64() == Some(i as u64),
+            _ => false,
+        }
+    }
+}
+
+pub struct Shaper<'a> {
+    schema: &'a SchemaIndex,
+    fragments: HashMap<&'a str, &'a FragmentDefinition>,
+    variables: &'a Map<String, Value>,
+    errors: &'a mut Vec<GraphqlError>,
+    /// `Type.field` coordinates the caller may not see: null, whatever the subgraphs returned
+    /// (a key or `@requires` field is fetched for joins even when the caller may not see it).
+    denied: &'a HashSet<(String, String)>,
+    /// The fields of each (selections, concrete type) pair, collected once per request: every
+    /// item of a list shares its selections, so without this each item would collect them again.
+    groups: FxHashMap<GroupKey, (Vec<usize>, Rc<[Group<'a>]>)>,
+}
+
+/// The selection sets (by address) and the schema's own name of the concrete type.
+type GroupKey = (usize, usize, usize);
+
+/// One response key of an object: what CollectFields gives for it, resolved against the schema.
+struct Group<'a> {
+    key: &'a str,
+    /// `None` for `__typename`.
+    field: Option<GroupField<'a>>,
+    /// The sub-selections of every field that shares the key.
+    sub: Vec<&'a SelectionSet>,
+}
+
+struct GroupField<'a> {
+    name: &'a str,
+    ty: &'a FieldType,
+    /// The caller may not see it (see [`Shaper::denied`]).
+    denied: bool,
+}
+
+/// The fields of one selection that share a response key, in document order.
+type Grouped<'a> = Vec<(&'a str, Vec<&'a Field>)>;
+
+impl<'a> Shaper<'a> {
+    pub fn new(
+        schema: &'a SchemaIndex,
+        fragments: HashMap<&'a str, &'a FragmentDefinition>,
+        variables: &'a Map<String, Value>,
+        errors: &'a mut Vec<GraphqlError>,
+        denied: &'a HashSet<(String, String)>,
+    ) -> Shaper<'a> {
+        Shaper {
+            schema,
+            fragments,
+            variables,
+            errors,
+            denied,
+            groups: FxHashMap::default(),
+        }
+    }
+
     /// The response's `data` for the root type `root` (null when a non-null root field is null).
-    pub fn shape_root(&mut self, root: &str, selection: &SelectionSet, data: &Value) -> Value {
+    pub fn shape_root(&mut self, root: &str, selection: &'a SelectionSet, data: &Value) -> Value {
         let mut path = Vec::new();
-        match self.object(root, selection, data, &mut path) {
+        match self.object(root, &[selection], data, &mut path) {
             Ok(v) => v,
             Err(Propagate) => Value::Null,
         }
     }
 
+    /// The response keys of an object of type `type_name` under `selections`, from the
+    /// per-request memo when this pair was seen before.
+    fn groups(&mut self, type_name: &str, selections: &[&'a SelectionSet]) -> Rc<[Group<'a>]> {
+        let schema = self.schema;
+        let Some((interned, _)) = schema.types.get_key_value(type_name) else {
+            return self.group(type_name, selections).into();
+        };
+        let addresses = || selections.iter().map(|s| std::ptr::from_ref(*s) as usize);
+        let key = (
+            addresses().next().unwrap_or_default(),
+            addresses().fold(selections.len(), |h, a| h.rotate_left(5) ^ a),
+            std::ptr::from_ref(interned.as_str()).cast::<u8>() as usize,
+        );
+        if let Some((seen, groups)) = self.groups.get(&key)
+            && seen.iter().copied().eq(addresses())
+        {
+            return groups.clone();
+        }
+        let groups: Rc<[Group<'a>]> = self.group(interned, selections).into();
+        self.groups.insert(key, (addresses().collect(), groups.clone()));
+        groups
+    }
+
+    fn group(&self, type_name: &str, selections: &[&'a SelectionSet]) -> Vec<Group<'a>> {
+        let schema = self.schema;
+        let mut grouped: Grouped<'a> = Vec::new();
+        for selection in selections {
+            self.collect(type_name, selection, &mut grouped);
+        }
+        grouped
+            .into_iter()
+            .filter_map(|(key, fields)| {
+                let first = fields[0];
+                let field = if first.name == "__typename" {
+                    None
+                } else {
+                    // Introspection meta-fields and anything the schema does not name are left out.
+                    let ty = schema.field(type_name, &first.name)?;
+                    let denied =
+                        !self.denied.is_empty() && self.denied.contains(&(type_name.to_owned(), first.name.clone()));
+                    Some(GroupField {
+                        name: &first.name,
+                        ty,
+                        denied,
+                    })
+                };
+                Some(Group {
+                    key,
+                    field,
+                    sub: fields.iter().map(|f| &f.selection_set).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// `selections`: the sub-selections of every field that shares this object's response key
+    /// (usually one), merged as CollectFields merges them.
     fn object(
         &mut self,
         type_name: &str,
-        selection: &SelectionSet,
+        selections: &[&'a SelectionSet],
         data: &Value,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Step<'a>>,
     ) -> Result<Value, Propagate> {
-        let mut grouped: Vec<(String, Vec<Field>)> = Vec::new();
-        self.collect(type_name, selection, &mut grouped);
-        let mut out = Map::new();
-        for (key, fields) in grouped {
-            let field = &fields[0];
-            if field.name == "__typename" {
-                out.insert(key, Value::from(type_name));
-                continue;
-            }
-            let Some(field_type) = self.schema.field(type_name, &field.name).cloned() else {
-                // Introspection meta-fields and anything the schema does not name are left out.
+        let groups = self.groups(type_name, selections);
+        let mut out = Map::with_capacity(groups.len());
+        for group in groups.iter() {
+            let Some(field) = &group.field else {
+                out.insert(group.key.to_owned(), Value::from(type_name));
                 continue;
             };
-            let denied = !self.denied.is_empty() && self.denied.contains(&(type_name.to_owned(), field.name.clone()));
-            let value = if denied {
+            let value = if field.denied {
                 &Value::Null
             } else {
-                data.get(&key).unwrap_or(&Value::Null)
+                data.get(group.key).unwrap_or(&Value::Null)
             };
-            path.push(Value::from(key.clone()));
-            let sub: Vec<&SelectionSet> = fields.iter().map(|f| &f.selection_set).collect();
-            let completed = self.complete(&field_type, &sub, value, path, &field.name, type_name);
+            path.push(Step::Key(group.key));
+            let completed = self.complete(field.ty, &group.sub, value, path, field.name, type_name);
             path.pop();
-            out.insert(key, completed?);
+            out.insert(group.key.to_owned(), completed?);
         }
         Ok(Value::Object(out))
     }
@@ -76,9 +196,9 @@ impl Shaper<'_> {
     fn complete(
         &mut self,
         ty: &FieldType,
-        sub: &[&SelectionSet],
+        sub: &[&'a SelectionSet],
         value: &Value,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Step<'a>>,
         field: &str,
         parent: &str,
     ) -> Result<Value, Propagate> {
@@ -97,7 +217,7 @@ impl Shaper<'_> {
                 };
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    path.push(Value::from(i));
+                    path.push(Step::Index(i));
                     let r = self.complete(inner, sub, item, path, field, parent);
                     path.pop();
                     match r {
@@ -113,14 +233,12 @@ impl Shaper<'_> {
                     return Ok(Value::Null);
                 }
                 match self.schema.kind(name) {
-                    Some(Kind::Object | Kind::Interface | Kind::Union) => {
-                        let concrete = match self.schema.kind(name) {
-                            Some(Kind::Object) => name.as_str(),
+                    Some(kind @ (Kind::Object | Kind::Interface | Kind::Union)) => {
+                        let concrete = match kind {
+                            Kind::Object => name.as_str(),
                             _ => value.get("__typename").and_then(Value::as_str).unwrap_or(name),
                         };
-                        let concrete = concrete.to_owned();
-                        let merged = merge_selections(sub);
-                        match self.object(&concrete, &merged, value, path) {
+                        match self.object(concrete, sub, value, path) {
                             Ok(v) => Ok(v),
                             Err(Propagate) => Ok(Value::Null),
                         }
@@ -132,33 +250,33 @@ impl Shaper<'_> {
     }
 
     /// Records "cannot return null" unless an error at, above or below this path already explains it.
-    fn null_error(&mut self, path: &[Value], parent: &str, field: &str) {
+    fn null_error(&mut self, path: &[Step<'a>], parent: &str, field: &str) {
         let explained = self.errors.iter().any(|e| {
             e.path.as_ref().is_some_and(|p| {
                 let n = p.len().min(path.len());
-                p[..n] == path[..n]
+                path[..n].iter().zip(&p[..n]).all(|(step, v)| step.matches(v))
             })
         });
         if !explained {
             self.errors.push(
                 GraphqlError::new(format!("Cannot return null for non-nullable field {parent}.{field}."))
-                    .with_path(path.to_vec()),
+                    .with_path(path.iter().map(|s| s.to_json()).collect()),
             );
         }
     }
 
     /// CollectFields of the spec: response keys in order, each with the fields that share it.
-    fn collect(&self, type_name: &str, selection: &SelectionSet, out: &mut Vec<(String, Vec<Field>)>) {
+    fn collect(&self, type_name: &str, selection: &'a SelectionSet, out: &mut Grouped<'a>) {
         for item in &selection.items {
             match item {
                 Selection::Field(f) => {
                     if !self.included(&f.directives) {
                         continue;
                     }
-                    let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+                    let key = f.alias.as_deref().unwrap_or(&f.name);
                     match out.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, list)) => list.push(f.clone()),
-                        None => out.push((key, vec![f.clone()])),
+                        Some((_, list)) => list.push(f),
+                        None => out.push((key, vec![f])),
                     }
                 }
                 Selection::InlineFragment(frag) => {
@@ -177,7 +295,7 @@ impl Shaper<'_> {
                     if !self.included(&spread.directives) {
                         continue;
                     }
-                    let Some(def) = self.fragments.get(spread.fragment_name.as_str()) else {
+                    let Some(&def) = self.fragments.get(spread.fragment_name.as_str()) else {
                         continue;
                     };
                     let TypeCondition::On(cond) = &def.type_condition;
@@ -210,13 +328,4 @@ pub fn included(directives: &[Directive], variables: &Map<String, Value>) -> boo
             _ => true,
         }
     })
-}
-
-/// The sub-selections of fields that share a response key, as one selection set.
-fn merge_selections(sub: &[&SelectionSet]) -> SelectionSet {
-    let mut merged = sub[0].clone();
-    for s in &sub[1..] {
-        merged.items.extend(s.items.iter().cloned());
-    }
-    merged
 }
