@@ -1,6 +1,7 @@
 //! `promptsales`: the operator's command line. Each subcommand lives in its own module.
 
 mod auth;
+mod certs;
 mod compose;
 mod migrate;
 mod seed;
@@ -28,6 +29,8 @@ enum Command {
     Auth(auth::Args),
     /// Print an access token from the dev authorization server (client credentials grant).
     Token(token::Args),
+    /// Write a local CA and a TLS certificate per service, to run the stack over https.
+    Certs(certs::Args),
 }
 
 #[tokio::main]
@@ -40,5 +43,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Compose(args) => compose::run(args).await,
         Command::Auth(args) => auth::run(args).await,
         Command::Token(args) => token::run(args).await,
+        Command::Certs(args) => certs::run(args),
     }
 }

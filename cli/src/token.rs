@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use promptsales_platform::{Store, StoreArgs};
+use promptsales_platform::{Store, StoreArgs, tls};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -81,7 +81,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if !args.scopes.trim().is_empty() {
         form.push(("scope", args.scopes.trim()));
     }
-    let response = reqwest::Client::new()
+    // An https authorization server with a local CA (`promptsales certs`) is trusted through
+    // `PROMPTSALES_TLS_CA`, beside the web roots.
+    let mut client = reqwest::Client::builder();
+    for root in tls::extra_roots_from_env()? {
+        client = client.add_root_certificate(reqwest::Certificate::from_der(&root)?);
+    }
+    let response = client
+        .build()?
         .post(&url)
         .basic_auth(&client_id, Some(client_secret.as_str()))
         .form(&form)

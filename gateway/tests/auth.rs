@@ -32,6 +32,7 @@ use promptsales_gateway::{
     config::HttpOptions,
     server,
 };
+use promptsales_platform::redis::{KeySpace, Redis, RedisOptions};
 use rsa::{
     RsaPrivateKey,
     pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey},
@@ -450,6 +451,90 @@ async fn should_start_while_the_jwks_is_down_and_accept_tokens_once_it_is_up() {
     assert!(challenge.contains("signing key is unknown"), "{challenge}");
     jwks.up.store(true, Ordering::SeqCst);
     query_as(&stack, &token, ME).await;
+}
+
+/// A client of the local Redis under a prefix of this test's own.
+fn test_redis() -> Redis {
+    Redis::new(&RedisOptions {
+        prefix: format!("ps:test-{}:", Uuid::new_v4().simple()),
+        timeout_ms: 2000,
+        ..RedisOptions::default()
+    })
+    .expect("redis client")
+}
+
+/// The fixture stack behind a router whose authenticator shares keys through `redis`.
+async fn stack_sharing_keys(options: AuthOptions, redis: &Redis) -> Stack {
+    let mut stack = Stack::start().await;
+    let auth = Authenticator::new(options).expect("authenticator").with_shared_keys(redis);
+    stack.router = server::router_with_auth(
+        stack.gateway.clone(),
+        stack.key.clone(),
+        HttpOptions::default(),
+        Some(Arc::new(auth)),
+    );
+    stack
+}
+
+#[tokio::test]
+async fn should_validate_with_keys_another_gateway_fetched_while_the_identity_provider_is_down() {
+    let key = ec_key("ec-1");
+    let jwks = Jwks::serve(&[&key]).await;
+    let redis = test_redis();
+    let token = sign(&key, &claims(""));
+    let a = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
+    query_as(&a, &token, ME).await;
+    assert_eq!(jwks.hits(), 1);
+    let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
+    let ttl: i64 = redis.query("pttl", redis::cmd("PTTL").arg(&shared)).await.expect("pttl");
+    assert!(ttl > 590_000 && ttl <= 600_000, "kept for the cache time: {ttl} ms");
+    jwks.up.store(false, Ordering::SeqCst);
+    let b = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
+    query_as(&b, &token, ME).await;
+    assert_eq!(jwks.hits(), 1, "gateway B asked Redis, not the identity provider");
+    // A gateway without the shared copy cannot, which is what the copy is for.
+    let alone = stack_with_auth(auth_options(&jwks, ""), HttpOptions::default()).await;
+    refused(&alone, Some(&format!("Bearer {token}"))).await;
+    let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+}
+
+#[tokio::test]
+async fn should_fetch_a_key_missing_from_the_shared_copy_and_share_the_new_document() {
+    let (old, new) = (rsa_key("2026-01"), ed_key("2026-02"));
+    let jwks = Jwks::serve(&[&old]).await;
+    let redis = test_redis();
+    let options = || auth_options(&jwks, "jwks_min_refresh_secs: 0\n");
+    let a = stack_sharing_keys(options(), &redis).await;
+    query_as(&a, &sign(&old, &claims("")), ME).await;
+    jwks.publish(&new);
+    // Gateway B starts, finds the old document in Redis without the rotated key, asks the
+    // endpoint once and shares what it got; gateway A then finds the new key in Redis.
+    let b = stack_sharing_keys(options(), &redis).await;
+    query_as(&b, &sign(&new, &claims("")), ME).await;
+    assert_eq!(jwks.hits(), 2);
+    jwks.up.store(false, Ordering::SeqCst);
+    query_as(&a, &sign(&new, &claims("")), ME).await;
+    assert_eq!(jwks.hits(), 2, "A took the rotated key from Redis");
+    let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
+    let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+}
+
+#[tokio::test]
+async fn should_validate_as_without_redis_when_redis_is_down() {
+    let key = rsa_key("rsa-1");
+    let jwks = Jwks::serve(&[&key]).await;
+    // Nothing listens on port 1: every command fails at once and the breaker opens.
+    let down = Redis::new(&RedisOptions {
+        url: Some("redis://127.0.0.1:1".into()),
+        prefix: format!("ps:test-{}:", Uuid::new_v4().simple()),
+        ..RedisOptions::default()
+    })
+    .expect("redis client");
+    let stack = stack_sharing_keys(auth_options(&jwks, ""), &down).await;
+    for _ in 0..3 {
+        query_as(&stack, &sign(&key, &claims("")), ME).await;
+    }
+    assert_eq!(jwks.hits(), 1, "fetched once and kept in memory, as without Redis");
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ pub(crate) mod store;
 use std::sync::Arc;
 
 use anyhow::Context;
-use promptsales_platform::{Store, StoreArgs, crypto::Keyring, service::shutdown_signal};
+use promptsales_platform::{Store, StoreArgs, crypto::Keyring, service, tls::ServerTls};
 use sqlx::{PgPool, postgres::PgPoolOptions};
 use uuid::Uuid;
 
@@ -25,7 +25,8 @@ pub struct Args {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
-    /// The `iss` of issued tokens; `http://<bound address>` by default.
+    /// The `iss` of issued tokens; `http://<bound address>` by default (`https://` when it serves
+    /// TLS: `PROMPTSALES_TLS_CERT` and `PROMPTSALES_TLS_KEY`).
     #[arg(long, env = "PROMPTSALES_AUTH_ISSUER")]
     issuer: Option<String>,
     /// Lifetime of an access token, in seconds.
@@ -142,6 +143,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 async fn serve(args: Args, pool: PgPool) -> anyhow::Result<()> {
     let keyring = Arc::new(Keyring::from_env().context("signing keys are sealed with the configured keys")?);
+    let tls = ServerTls::from_env()?;
     if let Some(kid) = store::ensure_key(&pool, &keyring).await? {
         tracing::info!(kid, "created a signing key");
     }
@@ -149,7 +151,8 @@ async fn serve(args: Args, pool: PgPool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}:{}", args.bind, args.port))?;
     let addr = listener.local_addr()?;
-    let issuer = args.issuer.unwrap_or_else(|| format!("http://{addr}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let issuer = args.issuer.unwrap_or_else(|| format!("{scheme}://{addr}"));
     let dummy_hash = secret::hash(&secret::generate()).map_err(|e| anyhow::anyhow!("hashing: {e}"))?;
     let state = Arc::new(server::AppState {
         pool,
@@ -161,9 +164,7 @@ async fn serve(args: Args, pool: PgPool) -> anyhow::Result<()> {
     });
     tracing::info!(%addr, issuer, "dev authorization server listening");
     // Scripts and tests read the address from here (useful with --port 0).
-    println!("listening on http://{addr}");
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    println!("listening on {scheme}://{addr}");
+    service::serve(listener, server::router(state), tls).await?;
     Ok(())
 }

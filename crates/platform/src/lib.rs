@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod claims;
 pub mod config;
 pub mod crypto;
+pub mod dev_certs;
 pub mod gql;
 pub mod ids;
 pub mod migrate;
@@ -14,6 +15,7 @@ pub mod redis;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::{Secret, StoreArgs, StoreUrl};
 pub use store::{Backend, Store};

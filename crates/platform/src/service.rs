@@ -1,20 +1,23 @@
 //! What every PromptSales process serves besides its API, and how it runs: `/healthz`,
 //! `/readyz`, `/metrics` (Prometheus), request ids, tracing of each request with its matched
-//! path, a timeout and a body limit, and graceful shutdown on SIGTERM or Ctrl-C.
+//! path, a timeout and a body limit, TLS 1.3 when configured, and graceful shutdown on SIGTERM or Ctrl-C.
 
 use std::{
     future::Future,
+    net::SocketAddr,
     pin::Pin,
     sync::{Arc, OnceLock},
     time::Duration,
 };
 
+use crate::tls::{ServerTls, TlsListener};
 use axum::{
     Router,
     extract::{MatchedPath, Request},
     http::{HeaderName, StatusCode},
     response::IntoResponse,
     routing::get,
+    serve::ListenerExt,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower::ServiceBuilder;
@@ -133,10 +136,29 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-/// Serves `router` on `listener` until SIGTERM/Ctrl-C, letting requests in flight finish.
-pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+/// Serves `router` on `listener` until SIGTERM/Ctrl-C, letting requests in flight finish: over
+/// TLS 1.3 when `tls` is given ([`crate::tls`]), plain HTTP otherwise. Handlers can read the
+/// peer's address as `ConnectInfo<SocketAddr>` either way.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router, tls: Option<ServerTls>) -> std::io::Result<()> {
+    serve_until(listener, router, tls, shutdown_signal()).await
+}
+
+/// [`serve`], stopping (gracefully) when `shutdown` resolves instead of on a signal.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<ServerTls>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %listener.local_addr()?, scheme, "listening");
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        Some(tls) => {
+            // The no-op tap is what gives a listener of our own axum's `ConnectInfo<SocketAddr>`.
+            let listener = TlsListener::new(listener, &tls)?.tap_io(|_| {});
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        }
+    }
 }

@@ -1,6 +1,13 @@
 //! One issuer's signing keys: fetched from its JWKS endpoint, kept in memory for a while,
 //! refetched on an unknown `kid` at most once per interval. Only public signature keys are kept
 //! (no `oct` secrets, no encryption keys), each with the algorithm family it can verify.
+//!
+//! With a shared Redis ([`Jwks::share`]), the document last fetched is also kept at
+//! `ps:jwks:v1:{issuer}` for the cache time and read from there before the endpoint is asked:
+//! a fleet of gateways asks the identity provider about once per cache time instead of once per
+//! process, and a gateway that starts while the identity provider is down still validates tokens
+//! whose keys another gateway fetched. The memory copy stays first; Redis being down only means
+//! the endpoint is asked, as without it.
 
 use std::{
     collections::HashMap,
@@ -12,6 +19,7 @@ use jsonwebtoken::{
     Algorithm, AlgorithmFamily, DecodingKey,
     jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse},
 };
+use promptsales_platform::redis::{KeySpace, Redis};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -45,6 +53,8 @@ pub struct Jwks {
     state: RwLock<KeySet>,
     /// One fetch at a time; requests that need the keys meanwhile wait for its result.
     refresh: tokio::sync::Mutex<()>,
+    /// Redis and this issuer's key there, when the document is shared between gateways.
+    shared: Option<(Redis, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +78,14 @@ impl Jwks {
             min_refresh,
             state: RwLock::new(KeySet::default()),
             refresh: tokio::sync::Mutex::new(()),
+            shared: None,
         }
+    }
+
+    /// Shares the fetched document with other gateways through `redis`, under `issuer`.
+    pub fn share(&mut self, redis: Redis, issuer: &str) {
+        let key = redis.keys().key(KeySpace::Jwks, &[issuer]);
+        self.shared = Some((redis, key));
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, KeySet> {
@@ -99,23 +116,66 @@ impl Jwks {
                 return known;
             }
         }
-        if let Err(e) = self.refresh_now().await {
+        if let Err(e) = self.refresh(Some(kid)).await {
             tracing::warn!(url = %self.url, error = %e, "JWKS refresh failed");
         }
         self.read().keys.get(kid).cloned()
     }
 
-    pub async fn refresh_now(&self) -> Result<(), JwksError> {
+    /// Loads the keys: from the shared copy in Redis when it is there (and holds `kid`, when one
+    /// is wanted), else from the endpoint, whose document is then shared.
+    pub async fn refresh(&self, kid: Option<&str>) -> Result<(), JwksError> {
         self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
-        let keys = self.fetch().await?;
+        if let Some((keys, age)) = self.read_shared().await
+            && kid.is_none_or(|kid| keys.contains_key(kid))
+        {
+            tracing::debug!(url = %self.url, keys = keys.len(), "JWKS taken from Redis");
+            // As old as the shared copy, so a fleet refetches about once per cache time.
+            let fetched = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+            self.install(keys, fetched);
+            return Ok(());
+        }
+        let body = self.fetch().await?;
+        // Parsed before it is shared: a broken document never reaches Redis.
+        let keys = parse(&body)?;
         tracing::info!(url = %self.url, keys = keys.len(), "JWKS fetched");
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        state.keys = keys;
-        state.fetched = Some(Instant::now());
+        self.install(keys, Instant::now());
+        self.write_shared(&body).await;
         Ok(())
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, Key>, JwksError> {
+    fn install(&self, keys: HashMap<String, Key>, fetched: Instant) {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.keys = keys;
+        state.fetched = Some(fetched);
+    }
+
+    /// The shared document's keys and how long ago it was fetched; `None` when there is no
+    /// Redis, no copy, or Redis does not answer (then the endpoint is asked, as without Redis).
+    async fn read_shared(&self) -> Option<(HashMap<String, Key>, Duration)> {
+        let (redis, key) = self.shared.as_ref()?;
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
+        let (body, pttl): (Option<Vec<u8>>, i64) = redis.pipeline("jwks_get", &pipe).await.ok()?;
+        let keys = parse(&body?)
+            .inspect_err(|e| tracing::warn!(key, error = %e, "the JWKS in Redis is unusable; fetching it"))
+            .ok()?;
+        let left = Duration::from_millis(u64::try_from(pttl).unwrap_or(0));
+        Some((keys, self.ttl.saturating_sub(left)))
+    }
+
+    /// Shares a fetched document for the cache time; a failure only costs other gateways a fetch.
+    async fn write_shared(&self, body: &[u8]) {
+        let Some((redis, key)) = &self.shared else { return };
+        let ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let set = redis::cmd("SET").arg(key).arg(body).arg("PX").arg(ms).clone();
+        if let Err(e) = redis.query::<()>("jwks_set", &set).await {
+            tracing::debug!(key, error = %e, "JWKS not shared through Redis");
+        }
+    }
+
+    /// The endpoint's document, at most [`MAX_JWKS_BYTES`].
+    async fn fetch(&self) -> Result<Vec<u8>, JwksError> {
         let mut response = self.client.get(&self.url).send().await?;
         if !response.status().is_success() {
             return Err(JwksError::Status(response.status().as_u16()));
@@ -127,19 +187,24 @@ impl Jwks {
                 return Err(JwksError::TooLarge);
             }
         }
-        #[derive(Deserialize)]
-        struct Set {
-            keys: Vec<Value>,
-        }
-        let set: Set = serde_json::from_slice(&body).map_err(|_| JwksError::Malformed)?;
-        // Keys one by one: one key of a type we do not know does not cost the others.
-        Ok(set
-            .keys
-            .into_iter()
-            .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
-            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, usable_key(&jwk)?)))
-            .collect())
+        Ok(body)
     }
+}
+
+/// The usable keys of a JWKS document, by `kid`.
+fn parse(body: &[u8]) -> Result<HashMap<String, Key>, JwksError> {
+    #[derive(Deserialize)]
+    struct Set {
+        keys: Vec<Value>,
+    }
+    let set: Set = serde_json::from_slice(body).map_err(|_| JwksError::Malformed)?;
+    // Keys one by one: one key of a type we do not know does not cost the others.
+    Ok(set
+        .keys
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<Jwk>(v).ok())
+        .filter_map(|jwk| Some((jwk.common.key_id.clone()?, usable_key(&jwk)?)))
+        .collect())
 }
 
 /// A signature verification key, or `None` for symmetric keys, encryption keys and keys whose

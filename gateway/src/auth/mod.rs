@@ -17,6 +17,7 @@ use std::{collections::HashMap, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation, errors::ErrorKind};
+use promptsales_platform::redis::Redis;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -246,6 +247,15 @@ impl Authenticator {
         Ok(Authenticator { options, issuers })
     }
 
+    /// Shares every issuer's fetched keys with the other gateways through `redis`
+    /// (`ps:jwks:v1:{issuer}`, for `jwks_cache_secs`), read there before the endpoint is asked.
+    pub fn with_shared_keys(mut self, redis: &Redis) -> Authenticator {
+        for (name, issuer) in &mut self.issuers {
+            issuer.jwks.share(redis.clone(), name);
+        }
+        self
+    }
+
     /// Whether requests without a token are refused.
     pub fn required(&self) -> bool {
         self.options.required
@@ -254,7 +264,7 @@ impl Authenticator {
     /// Fetches every issuer's keys once, logging failures; for startup, in the background.
     pub async fn prefetch(&self) {
         for (name, issuer) in &self.issuers {
-            if let Err(e) = issuer.jwks.refresh_now().await {
+            if let Err(e) = issuer.jwks.refresh(None).await {
                 tracing::warn!(issuer = %name, error = %e, "JWKS not available yet; its tokens are refused until it is");
             }
         }

@@ -2,14 +2,16 @@
 
 use clap::Parser;
 use promptsales_content::{Config, app, connect};
-use promptsales_platform::{service, telemetry};
+use promptsales_platform::{service, telemetry, tls::ServerTls};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init("info,sqlx=warn,mongodb=warn");
     let config = Config::parse();
+    // Before connecting: a bad certificate or key stops the start with a clear error.
+    let tls = ServerTls::from_env()?;
     let state = connect(&config).await?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await?;
-    service::serve(listener, app(state, &config)).await?;
+    service::serve(listener, app(state, &config), tls).await?;
     Ok(())
 }
