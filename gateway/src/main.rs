@@ -1,7 +1,8 @@
 //! `promptsales-gateway`: the GraphQL gateway in front of the four subgraphs (port 4000).
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
+use anyhow::Context;
 use clap::Parser;
 use promptsales_gateway::{
     audit::AuditWriter,
@@ -9,7 +10,11 @@ use promptsales_gateway::{
     config::{Args, FileConfig},
     server::{self, Reloader},
 };
-use promptsales_platform::{claims::ClaimsKey, service, telemetry};
+use promptsales_platform::{
+    claims::ClaimsKey,
+    service, telemetry,
+    tls::{self, ServerTls},
+};
 
 /// Every request builds and drops many small JSON values; mimalloc serves those from per-thread
 /// pages, where the system allocator spent about a third of the gateway's instructions.
@@ -21,6 +26,17 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init("info");
     let args = Args::parse();
     let config = FileConfig::load(args.config.as_ref())?;
+    // Checked before anything starts: the subgraph and JWKS clients would otherwise leave a
+    // broken CA bundle out (trusting less) and fail every TLS fetch with a less useful error.
+    let extra_roots = tls::extra_roots_from_env().context("the CA bundle the gateway's clients trust")?;
+    if !extra_roots.is_empty() {
+        tracing::info!(
+            certificates = extra_roots.len(),
+            "trusting the CA bundle of {} beside the web roots",
+            tls::CA_ENV
+        );
+    }
+    let server_tls = ServerTls::from_env()?;
     let reloader = Arc::new(Reloader::load(&args.supergraph, config.gateway).await?);
     for (name, url) in reloader.gateway().current().subgraphs() {
         tracing::info!(subgraph = name, url, "subgraph");
@@ -68,11 +84,8 @@ async fn main() -> anyhow::Result<()> {
     let services = server::Services { auth, audit };
     let app = server::router_with_services(reloader.gateway(), key, config.http, services);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
-    tracing::info!(address = %listener.local_addr()?, "listening");
-    // With the peer address, for the audit log.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(service::shutdown_signal())
-        .await?;
+    // The peer address reaches the audit log through `ConnectInfo`, which `serve` provides.
+    service::serve(listener, app, server_tls).await?;
     if let Some(writer) = writer {
         writer.shutdown(Duration::from_secs(5)).await;
     }

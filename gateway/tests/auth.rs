@@ -119,9 +119,15 @@ fn claims(scope: &str) -> Value {
     json!({ "iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "exp": now() + 300, "iat": now(), "scope": scope })
 }
 
+/// An access token as RFC 9068 types it (`typ: at+jwt`).
 fn sign(key: &TestKey, claims: &Value) -> String {
+    sign_typed(key, claims, Some("at+jwt"))
+}
+
+fn sign_typed(key: &TestKey, claims: &Value, typ: Option<&str>) -> String {
     let mut header = Header::new(key.alg);
     header.kid = Some(key.kid.clone());
+    header.typ = typ.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, &key.encoding).expect("signs")
 }
 
@@ -353,6 +359,16 @@ async fn should_refuse_forged_expired_and_misdirected_tokens_with_401() {
             with(json!({ "org": "acme" })),
             "the token's org claim is invalid",
         ),
+        (
+            "an ID token (typ JWT) of the trusted issuer",
+            sign_typed(&rsa, &claims("admin"), Some("JWT")),
+            "the token is not an access token",
+        ),
+        (
+            "an untyped token",
+            sign_typed(&rsa, &claims("admin"), None),
+            "the token is not an access token",
+        ),
         ("oversized", oversized, "the token is too large"),
         ("garbage", "garbage".to_owned(), "the token is malformed"),
         ("two parts", "a.b".to_owned(), "the token is malformed"),
@@ -394,6 +410,28 @@ async fn should_refuse_forged_expired_and_misdirected_tokens_with_401() {
     // Within the leeway, and the valid token itself, pass.
     query_as(&stack, &with(json!({ "exp": now() - 10 })), ME).await;
     query_as(&stack, &valid, ME).await;
+}
+
+#[tokio::test]
+async fn should_accept_jwt_typed_tokens_only_from_an_issuer_that_allows_them() {
+    let key = ec_key("ec-1");
+    let jwks = Jwks::serve(&[&key]).await;
+    let stack = stack_with_auth(
+        auth_options(&jwks, "    accept_jwt_typ: true\n"),
+        HttpOptions::default(),
+    )
+    .await;
+    for typ in [Some("JWT"), None, Some("at+jwt"), Some("application/at+jwt")] {
+        let body = query_as(&stack, &sign_typed(&key, &claims(""), typ), ME).await;
+        assert_eq!(body, json!({ "data": { "me": { "username": "ada" } } }), "{typ:?}");
+    }
+    // Another type is still not an access token.
+    let challenge = refused(
+        &stack,
+        Some(&format!("Bearer {}", sign_typed(&key, &claims(""), Some("logout+jwt")))),
+    )
+    .await;
+    assert!(challenge.contains("not an access token"), "{challenge}");
 }
 
 #[tokio::test]
@@ -466,7 +504,9 @@ fn test_redis() -> Redis {
 /// The fixture stack behind a router whose authenticator shares keys through `redis`.
 async fn stack_sharing_keys(options: AuthOptions, redis: &Redis) -> Stack {
     let mut stack = Stack::start().await;
-    let auth = Authenticator::new(options).expect("authenticator").with_shared_keys(redis);
+    let auth = Authenticator::new(options)
+        .expect("authenticator")
+        .with_shared_keys(redis);
     stack.router = server::router_with_auth(
         stack.gateway.clone(),
         stack.key.clone(),
@@ -486,7 +526,10 @@ async fn should_validate_with_keys_another_gateway_fetched_while_the_identity_pr
     query_as(&a, &token, ME).await;
     assert_eq!(jwks.hits(), 1);
     let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
-    let ttl: i64 = redis.query("pttl", redis::cmd("PTTL").arg(&shared)).await.expect("pttl");
+    let ttl: i64 = redis
+        .query("pttl", redis::cmd("PTTL").arg(&shared))
+        .await
+        .expect("pttl");
     assert!(ttl > 590_000 && ttl <= 600_000, "kept for the cache time: {ttl} ms");
     jwks.up.store(false, Ordering::SeqCst);
     let b = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;

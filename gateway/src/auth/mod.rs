@@ -63,6 +63,11 @@ pub struct IssuerOptions {
     /// shared secrets.
     #[serde(default = "defaults::algorithms")]
     pub algorithms: Vec<Algorithm>,
+    /// Also accept tokens whose header `typ` is `JWT` (or absent), for identity providers that
+    /// do not type their access tokens `at+jwt` as RFC 9068 asks (Keycloak, Entra ID). Off by
+    /// default: an ID token of a trusted issuer (`typ: JWT`) must not pass as an access token.
+    #[serde(default)]
+    pub accept_jwt_typ: bool,
 }
 
 mod defaults {
@@ -153,6 +158,8 @@ pub enum AuthError {
     UnknownIssuer,
     #[error("the token's algorithm is not accepted")]
     Algorithm,
+    #[error("the token is not an access token")]
+    TokenType,
     #[error("the token's signing key is unknown")]
     UnknownKey,
     #[error("the token's signature is invalid")]
@@ -179,6 +186,7 @@ impl AuthError {
             AuthError::Malformed => "malformed",
             AuthError::UnknownIssuer => "unknown_issuer",
             AuthError::Algorithm => "algorithm",
+            AuthError::TokenType => "token_type",
             AuthError::UnknownKey => "unknown_key",
             AuthError::Signature => "signature",
             AuthError::Expired => "expired",
@@ -222,9 +230,15 @@ impl std::fmt::Debug for Authenticator {
 impl Authenticator {
     /// Fetches nothing: keys are fetched on first use (or by [`Authenticator::prefetch`]).
     pub fn new(options: AuthOptions) -> Result<Authenticator, crate::gateway::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(options.jwks_timeout_ms))
-            .build()?;
+        // Like the subgraph client: the web roots plus `PROMPTSALES_TLS_CA`, never unverified.
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(true)
+            .timeout(Duration::from_millis(options.jwks_timeout_ms));
+        for root in promptsales_platform::tls::extra_roots_or_none() {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_der(&root)?);
+        }
+        let client = builder.build()?;
         let issuers = options
             .issuers
             .iter()
@@ -311,6 +325,9 @@ impl Authenticator {
         if key.family != alg.family() || key.alg.is_some_and(|a| a != alg) {
             return Err(AuthError::Algorithm);
         }
+        if !access_token_type(header.typ.as_deref(), issuer.options.accept_jwt_typ) {
+            return Err(AuthError::TokenType);
+        }
         let mut validation = Validation::new(alg);
         validation.set_issuer(&[&issuer.options.issuer]);
         validation.set_audience(&issuer.options.audiences);
@@ -384,6 +401,18 @@ impl TokenClaims {
     }
 }
 
+/// Whether a header `typ` marks an access token: `at+jwt` (RFC 9068; media types compare
+/// case-insensitively and may carry the `application/` prefix), or, for issuers that allow it,
+/// `JWT` or no `typ` at all.
+fn access_token_type(typ: Option<&str>, accept_jwt: bool) -> bool {
+    let Some(typ) = typ else {
+        return accept_jwt;
+    };
+    let typ = typ.to_ascii_lowercase();
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    typ == "at+jwt" || (accept_jwt && typ == "jwt")
+}
+
 /// The `iss` of a token whose signature is not checked yet: only to pick the keys that check it.
 fn unverified_issuer(token: &str) -> Result<String, AuthError> {
     #[derive(Deserialize)]
@@ -433,6 +462,20 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn should_take_only_at_jwt_as_an_access_token_type_unless_the_issuer_allows_jwt() {
+        for typ in ["at+jwt", "AT+JWT", "application/at+jwt"] {
+            assert!(access_token_type(Some(typ), false), "{typ}");
+        }
+        for typ in [None, Some("JWT"), Some("application/jwt"), Some("id+jwt"), Some("")] {
+            assert!(!access_token_type(typ, false), "{typ:?}");
+        }
+        for typ in [None, Some("JWT"), Some("application/jwt"), Some("at+jwt")] {
+            assert!(access_token_type(typ, true), "{typ:?}");
+        }
+        assert!(!access_token_type(Some("logout+jwt"), true));
     }
 
     #[test]
