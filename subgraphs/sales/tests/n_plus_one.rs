@@ -80,6 +80,7 @@ delegate! {
     decide_approval(tenant: Tenant, actor: &Actor, decision: &Decision) -> Result<Approval, WriteError>;
     complete_task(tenant: Tenant, actor: &Actor, task: Uuid) -> Result<ScheduledTask, WriteError>;
     record_pii_reads(actor: &Actor, reads: &[PiiRead]) -> Result<()>;
+    audit_trail(tenant: Tenant, target_id: &str, limit: usize) -> Result<Vec<AuditEntry>>;
 }
 
 /// A subgraph over a counting store. The loaders' gathering window is widened from the 1 ms

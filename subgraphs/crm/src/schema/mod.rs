@@ -7,13 +7,14 @@ mod cursor;
 mod enums;
 mod loaders;
 pub mod pii;
+pub mod privacy;
 mod query;
 mod types;
 
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, Result, Schema,
+    Context, EmptySubscription, ID, MergedObject, Result, Schema,
     connection::{Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields},
     dataloader::DataLoader,
 };
@@ -25,13 +26,21 @@ use promptsales_platform::{
     crypto::Keyring,
     gql::{self, bad_input},
 };
-pub use query::Query;
 pub use types::*;
 use uuid::Uuid;
 
 use crate::store::{CrmStore, Page};
 
-pub type CrmSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type CrmSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Read access to PromptCrm: customers (with their PII protected), leads, interactions and sales,
+/// and the export of one customer's data.
+#[derive(MergedObject, Default)]
+pub struct Query(query::CrmQuery, privacy::PrivacyQuery);
+
+/// The writes of PromptCrm: erasure of a customer's personal data.
+#[derive(MergedObject, Default)]
+pub struct Mutation(privacy::PrivacyMutation);
 
 /// Most items one page may hold.
 pub const MAX_PAGE: usize = 100;
@@ -42,8 +51,8 @@ const MAX_ETL_PAGE: usize = 1_000;
 
 /// The schema's types, federation and limits: everything but the request data, so the SDL can
 /// be exported without a store.
-fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .enable_federation()
         .limit_depth(12)
         .limit_complexity(5_000)

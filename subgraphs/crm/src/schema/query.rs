@@ -127,11 +127,12 @@ fn etl_first(first: Option<i32>) -> Result<usize> {
     page_size(first, ETL_PAGE, MAX_ETL_PAGE)
 }
 
-pub struct Query;
+#[derive(Default)]
+pub struct CrmQuery;
 
 /// Read access to PromptCrm: customers (with their PII protected), leads, interactions and sales.
 #[Object]
-impl Query {
+impl CrmQuery {
     /// Live customers, by last name, first name and id. A token bound to an organization sees only
     /// its own customers.
     #[graphql(requires_scopes = "crm:read")]

@@ -12,6 +12,7 @@
 mod model;
 mod mssql;
 mod pg;
+mod pg_privacy;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -38,6 +39,10 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What an erased customer's first and last name become: the columns are NOT NULL (lists sort
+/// by them), and a fixed word carries nothing about the person.
+pub const ERASED_NAME: &str = "Erased";
 
 /// Opens the adapter the URL's scheme names (PostgreSQL or SQL Server).
 pub async fn connect(url: &StoreUrl) -> Result<Arc<dyn CrmStore>> {
@@ -228,4 +233,14 @@ pub trait CrmStore: Send + Sync + 'static {
         after: Option<LinkAfter>,
         first: usize,
     ) -> Result<Page<CampaignCustomer>>;
+
+    /// Everything held on one customer (tombstones, refunds and deleted rows included), read in one
+    /// consistent snapshot; `None` when no such customer is visible to `tenant`.
+    async fn customer_record(&self, tenant: Option<Uuid>, customer: Uuid) -> Result<Option<CustomerRecord>>;
+    /// Erases a customer's personal data in one transaction (see [`ERASED_NAME`]): deletes the data
+    /// key (crypto-shredding), clears ciphertext, blind indexes, birth date, location and consent,
+    /// replaces the names, drops free-text interaction notes and appends an `erased` event. Sales,
+    /// leads, interactions and campaign links stay, attached to the now pseudonymous id, so every
+    /// total still holds. Idempotent; `None` when no such customer is visible to `tenant`.
+    async fn erase_customer(&self, tenant: Option<Uuid>, customer: Uuid, actor: &str) -> Result<Option<Erasure>>;
 }

@@ -123,3 +123,27 @@ pub struct Funnel {
     /// Of those, leads with status `converted`.
     pub converted_leads: i64,
 }
+
+/// Everything the crm store holds on one customer, tombstones and refunds included: the answer to
+/// a data-subject access request (GDPR art. 15 and 20, CCPA "right to know").
+#[derive(Debug, Clone)]
+pub struct CustomerRecord {
+    pub customer: Customer,
+    /// The customer's wrapped data key; `None` once crypto-shredded.
+    pub key: Option<promptsales_platform::crypto::WrappedKey>,
+    pub links: Vec<CampaignCustomer>,
+    pub leads: Vec<Lead>,
+    pub interactions: Vec<Interaction>,
+    pub sales: Vec<Sale>,
+}
+
+/// The outcome of erasing a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Erasure {
+    pub customer_id: Uuid,
+    /// When the personal data was erased (the first erasure, on a repeat).
+    pub erased_at: DateTime<Utc>,
+    /// The customer had already been erased: nothing changed this time (beyond making sure the
+    /// data key is gone).
+    pub already_erased: bool,
+}

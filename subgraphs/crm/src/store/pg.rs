@@ -16,24 +16,24 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    CampaignCustomer, CrmStore, Customer, CustomerFilter, Funnel, Interaction, Lead, LinkAfter, NameAfter, Page,
-    Result, Sale, SalesCell, TimeAfter,
+    CampaignCustomer, CrmStore, Customer, CustomerFilter, CustomerRecord, Erasure, Funnel, Interaction, Lead,
+    LinkAfter, NameAfter, Page, Result, Sale, SalesCell, TimeAfter,
 };
 
 pub struct PgStore {
     pool: PgPool,
 }
 
-const CUSTOMER_COLUMNS: &str = "id, organization_id, first_name, last_name, birth_date, segment, \
+pub(super) const CUSTOMER_COLUMNS: &str = "id, organization_id, first_name, last_name, birth_date, segment, \
      country_code::text AS country_code, region, city, latitude, longitude, preferred_language, national_id_enc, \
      email_enc, phone_enc, marketing_consent, consent_updated_at, created_at, updated_at, deleted_at, erased_at";
-const LINK_COLUMNS: &str =
+pub(super) const LINK_COLUMNS: &str =
     "campaign_id, customer_id, organization_id, channel_id, linked_at, reached, updated_at, deleted_at";
-const LEAD_COLUMNS: &str = "id, organization_id, campaign_id, customer_id, source_channel_id, score, status, \
+pub(super) const LEAD_COLUMNS: &str = "id, organization_id, campaign_id, customer_id, source_channel_id, score, status, \
      purchase_intent, created_at, converted_at, updated_at, deleted_at";
-const INTERACTION_COLUMNS: &str = "id, organization_id, customer_id, campaign_id, channel_id, kind, actor, sentiment, \
+pub(super) const INTERACTION_COLUMNS: &str = "id, organization_id, customer_id, campaign_id, channel_id, kind, actor, sentiment, \
      occurred_at, note, created_at, updated_at, deleted_at";
-const SALE_COLUMNS: &str = "id, organization_id, customer_id, campaign_id, channel_id, market_id, product_id, ad_id, \
+pub(super) const SALE_COLUMNS: &str = "id, organization_id, customer_id, campaign_id, channel_id, market_id, product_id, ad_id, \
      quantity, amount_usd, original_amount, original_currency::text AS original_currency, fx_rate_to_usd, sold_at, \
      created_at, updated_at, deleted_at";
 
@@ -94,6 +94,10 @@ impl PgStore {
     /// A store over an existing pool (tests).
     pub fn from_pool(pool: PgPool) -> PgStore {
         PgStore { pool }
+    }
+
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     async fn by_id<T>(&self, table: &str, columns: &str, tenant: Option<Uuid>, ids: &[Uuid]) -> Result<Vec<T>>
@@ -568,6 +572,14 @@ impl CrmStore for PgStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(Page::from_probe(items, first, total))
+    }
+
+    async fn customer_record(&self, tenant: Option<Uuid>, customer: Uuid) -> Result<Option<CustomerRecord>> {
+        self.record_of(tenant, customer).await
+    }
+
+    async fn erase_customer(&self, tenant: Option<Uuid>, customer: Uuid, actor: &str) -> Result<Option<Erasure>> {
+        self.erase(tenant, customer, actor).await
     }
 }
 

@@ -10,8 +10,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use promptsales_crm::store::{
-    CampaignCustomer, CrmStore, Customer, CustomerFilter, Funnel, Interaction, Lead, LinkAfter, NameAfter, Page,
-    Result, Sale, SalesCell, TimeAfter,
+    CampaignCustomer, CrmStore, Customer, CustomerFilter, CustomerRecord, Erasure, Funnel, Interaction, Lead,
+    LinkAfter, NameAfter, Page, Result, Sale, SalesCell, TimeAfter,
 };
 use promptsales_platform::crypto::WrappedKey;
 use uuid::Uuid;
@@ -196,6 +196,14 @@ impl CrmStore for Counting {
     ) -> Result<Page<CampaignCustomer>> {
         self.count("campaign_customers_updated_since")
             .campaign_customers_updated_since(tenant, since, after, first)
+            .await
+    }
+    async fn customer_record(&self, tenant: Option<Uuid>, customer: Uuid) -> Result<Option<CustomerRecord>> {
+        self.count("customer_record").customer_record(tenant, customer).await
+    }
+    async fn erase_customer(&self, tenant: Option<Uuid>, customer: Uuid, actor: &str) -> Result<Option<Erasure>> {
+        self.count("erase_customer")
+            .erase_customer(tenant, customer, actor)
             .await
     }
 }

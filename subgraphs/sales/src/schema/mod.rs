@@ -10,6 +10,7 @@ mod feeds;
 mod loaders;
 mod mutation;
 mod pii;
+mod privacy;
 mod types;
 
 use std::{sync::Arc, time::Duration};
@@ -49,6 +50,7 @@ pub struct Query(
     campaigns::CampaignQuery,
     feeds::FeedQuery,
     entities::EntityQuery,
+    privacy::PrivacyEntities,
 );
 
 /// The schema's types, federation and limits: everything but the request data, so the SDL can

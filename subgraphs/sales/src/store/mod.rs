@@ -270,4 +270,7 @@ pub trait SalesStore: Send + Sync + 'static {
     -> Result<ScheduledTask, WriteError>;
     /// Records that plaintext personal data of these records was handed to `actor`.
     async fn record_pii_reads(&self, actor: &Actor, reads: &[PiiRead]) -> Result<()>;
+    /// The newest `limit` audit rows whose target is `target_id` (any target type: the gateway
+    /// names targets by root field), newest first; a tenant sees only its own actors' rows.
+    async fn audit_trail(&self, tenant: Option<Uuid>, target_id: &str, limit: usize) -> Result<Vec<AuditEntry>>;
 }

@@ -220,3 +220,18 @@ pub struct AiUsage {
     pub cost_usd: Decimal,
     pub request_id: Option<String>,
 }
+
+/// One audit-log row about a record (who read, changed, exported or erased it). The caller's IP
+/// and user agent are left out: they are the actor's personal data, not the record's.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_subject: String,
+    pub actor_organization_id: Option<Uuid>,
+    pub action: String,
+    pub operation_name: Option<String>,
+    pub target_type: Option<String>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+}

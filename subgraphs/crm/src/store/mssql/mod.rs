@@ -11,6 +11,7 @@
 //! order is self-consistent.
 
 mod pool;
+mod privacy;
 mod rows;
 
 use std::{collections::HashMap, time::Duration};
@@ -22,8 +23,8 @@ use uuid::Uuid;
 
 use self::rows::{FromTds, all, req};
 use super::{
-    CampaignCustomer, CrmStore, Customer, CustomerFilter, Funnel, Interaction, Lead, LinkAfter, NameAfter, Page,
-    Result, Sale, SalesCell, StoreError, TimeAfter, pg::group_pages,
+    CampaignCustomer, CrmStore, Customer, CustomerFilter, CustomerRecord, Erasure, Funnel, Interaction, Lead,
+    LinkAfter, NameAfter, Page, Result, Sale, SalesCell, StoreError, TimeAfter, pg::group_pages,
 };
 
 pub struct MssqlStore {
@@ -578,6 +579,14 @@ impl CrmStore for MssqlStore {
         let items = all(&sets.next().unwrap_or_default())?;
         let total = count(&sets.next().unwrap_or_default())?;
         Ok(Page::from_probe(items, first, total))
+    }
+
+    async fn customer_record(&self, tenant: Option<Uuid>, customer: Uuid) -> Result<Option<CustomerRecord>> {
+        self.record_of(tenant, customer).await
+    }
+
+    async fn erase_customer(&self, tenant: Option<Uuid>, customer: Uuid, actor: &str) -> Result<Option<Erasure>> {
+        self.erase(tenant, customer, actor).await
     }
 }
 

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::store::{Actor, PiiRead, Result};
+use crate::store::{Actor, AuditEntry, PiiRead, Result};
 
 /// The audit log requires a subject of 1 to 255 characters; a claims header always has one, but a
 /// malformed one must not turn an audited write into a constraint failure.
@@ -66,4 +66,28 @@ pub(super) async fn record_pii_reads(pool: &PgPool, actor: &Actor, reads: &[PiiR
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The audit rows about one record, newest first. There is no index on `target_id` alone (the
+/// one there leads with `target_type`): this serves rare data-subject requests over a log kept 90
+/// days, where a scan of the live partitions is acceptable.
+pub(super) async fn trail(
+    pool: &PgPool,
+    tenant: Option<Uuid>,
+    target_id: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>> {
+    Ok(sqlx::query_as(
+        "SELECT id, occurred_at, actor_subject, actor_organization_id, action, operation_name, target_type,
+                outcome, request_id
+         FROM sales.audit_log
+         WHERE target_id = $1 AND ($2::uuid IS NULL OR actor_organization_id = $2)
+         ORDER BY occurred_at DESC, id
+         LIMIT $3",
+    )
+    .bind(target_id)
+    .bind(tenant)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?)
 }

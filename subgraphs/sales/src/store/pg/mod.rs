@@ -245,4 +245,7 @@ impl SalesStore for PgStore {
     async fn record_pii_reads(&self, actor: &Actor, reads: &[PiiRead]) -> Result<()> {
         audit::record_pii_reads(&self.pool, actor, reads).await
     }
+    async fn audit_trail(&self, tenant: Option<Uuid>, target_id: &str, limit: usize) -> Result<Vec<AuditEntry>> {
+        audit::trail(&self.pool, tenant, target_id, limit).await
+    }
 }
