@@ -8,7 +8,7 @@ use anyhow::Context;
 use axum::http::{HeaderName, HeaderValue, uri::Authority};
 use serde::Deserialize;
 
-use crate::{audit::AuditOptions, auth::AuthOptions, gateway::Options};
+use crate::{apq::ApqOptions, audit::AuditOptions, auth::AuthOptions, gateway::Options, ratelimit::RateLimitOptions};
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "promptsales-gateway", about = "The PromptSales GraphQL gateway")]
@@ -44,6 +44,12 @@ pub struct FileConfig {
     /// The audit log in the sales store. Absent: nothing is audited (the gateway warns at
     /// startup).
     pub audit: Option<AuditOptions>,
+    /// Per-client rate limits, counted in Redis (see `crate::ratelimit`). Absent: no limit.
+    /// Like the JWKS cache and `apq`, it uses the gateway's one Redis client.
+    pub rate_limit: Option<RateLimitOptions>,
+    /// Automatic persisted queries, registered in Redis (see `crate::apq`). Absent: requests
+    /// must carry their query text.
+    pub apq: Option<ApqOptions>,
 }
 
 /// Hot reload of the supergraph file.
@@ -196,6 +202,11 @@ impl FileConfig {
             .with_context(|| format!("{}: http", path.display()))?;
         if let Some(auth) = &config.auth {
             auth.validate().with_context(|| format!("{}: auth", path.display()))?;
+        }
+        if let Some(limits) = &config.rate_limit {
+            limits
+                .validate()
+                .with_context(|| format!("{}: rate_limit", path.display()))?;
         }
         Ok(config)
     }

@@ -1,6 +1,7 @@
 //! The PromptSales gateway: plans each operation over the composed supergraph with the Federation
 //! v2 query planner, executes the plan against the subgraphs and shapes the response.
 
+pub mod apq;
 pub mod audit;
 pub mod auth;
 mod browser;
@@ -11,6 +12,7 @@ pub mod gateway;
 mod introspection;
 mod json;
 pub mod limits;
+pub mod ratelimit;
 pub mod reload;
 pub mod response;
 mod schema;

@@ -5,13 +5,16 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context;
 use clap::Parser;
 use promptsales_gateway::{
+    apq::PersistedQueries,
     audit::AuditWriter,
     auth::Authenticator,
     config::{Args, FileConfig},
+    ratelimit::RateLimiter,
     server::{self, Reloader},
 };
 use promptsales_platform::{
     claims::ClaimsKey,
+    redis::{Redis, RedisOptions},
     service, telemetry,
     tls::{self, ServerTls},
 };
@@ -49,12 +52,25 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(unix)]
     reloader.clone().reload_on_hangup()?;
     let key = ClaimsKey::from_env()?;
+    // One Redis client for everything of the gateway that uses it, made only when something
+    // needs it (`PROMPTSALES_REDIS_URL`, default settings).
+    let wants_redis = config.auth.is_some() || config.rate_limit.is_some() || config.apq.is_some();
+    let redis = if wants_redis {
+        Some(Redis::new(&RedisOptions::default())?)
+    } else {
+        None
+    };
     let auth = match config.auth {
         Some(options) => {
             for issuer in &options.issuers {
                 tracing::info!(issuer = %issuer.issuer, jwks = %issuer.jwks_url, required = options.required, "accepting bearer tokens");
             }
-            let auth = Arc::new(Authenticator::new(options)?);
+            let mut auth = Authenticator::new(options)?;
+            if let Some(redis) = &redis {
+                // Fetched keys are shared with the other gateways (`ps:jwks:v1:{issuer}`).
+                auth = auth.with_shared_keys(redis);
+            }
+            let auth = Arc::new(auth);
             // In the background: an identity provider that is down must not keep the gateway down.
             tokio::spawn({
                 let auth = auth.clone();
@@ -81,7 +97,26 @@ async fn main() -> anyhow::Result<()> {
             (None, None)
         }
     };
-    let services = server::Services { auth, audit };
+    let rate_limit = match (config.rate_limit, &redis) {
+        (Some(options), Some(redis)) => {
+            tracing::info!(?options, "rate limits on");
+            Some(RateLimiter::new(options, redis.clone())?)
+        }
+        _ => None,
+    };
+    let apq = match (config.apq, &redis) {
+        (Some(options), Some(redis)) => {
+            tracing::info!(?options, "automatic persisted queries on");
+            Some(PersistedQueries::new(&options, redis.clone()))
+        }
+        _ => None,
+    };
+    let services = server::Services {
+        auth,
+        audit,
+        rate_limit,
+        apq,
+    };
     let app = server::router_with_services(reloader.gateway(), key, config.http, services);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
     // The peer address reaches the audit log through `ConnectInfo`, which `serve` provides.

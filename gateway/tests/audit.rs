@@ -36,6 +36,7 @@ fn audited(stack: &Stack, pool: PgPool, options: &AuditOptions, scopes: &[&str])
     let services = Services {
         auth: None,
         audit: Some(log.clone()),
+        ..Services::default()
     };
     let router = server::router_with_services(stack.gateway.clone(), stack.key.clone(), http, services);
     (router, log, writer)
