@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod mongo_schema;
 pub mod mssql;
 pub mod redis;
+pub mod redis_blocks;
 pub mod service;
 pub mod store;
 pub mod telemetry;
