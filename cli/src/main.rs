@@ -1,6 +1,7 @@
 //! `promptsales`: the operator's command line. Each subcommand lives in its own module.
 
 mod auth;
+mod cache;
 mod certs;
 mod compose;
 mod migrate;
@@ -37,6 +38,8 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     // Seeding rebuilds indexes for seconds on purpose: sqlx's slow-statement warnings are noise here.
     telemetry::init("info,sqlx=warn,sqlx::query=error");
+    /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
+    Cache(cache::Args),
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Seed(args) => seed::run(args).await,
@@ -46,3 +49,4 @@ async fn main() -> anyhow::Result<()> {
         Command::Certs(args) => certs::run(args),
     }
 }
+        Command::Cache(args) => cache::run(args).await,

@@ -21,7 +21,12 @@ use std::{
 };
 
 use axum::{Router, extract::Request, middleware::Next, response::Response};
-use promptsales_gateway::{Gateway, Options, config::HttpOptions, server};
+use promptsales_gateway::{
+    Gateway, Options,
+    cache::{CacheOptions, ResponseCache},
+    config::HttpOptions,
+    server,
+};
 use promptsales_platform::claims::{self, Claims, ClaimsKey};
 use promptsales_testkit::SeededStores;
 use serde_json::{Value, json};
@@ -40,6 +45,7 @@ pub const SUBGRAPHS: [&str; 4] = ["content", "ads", "crm", "sales"];
 pub struct Builder {
     scopes: Vec<String>,
     subgraph_timeout: Duration,
+    cache: Option<CacheOptions>,
 }
 
 impl Builder {
@@ -53,6 +59,23 @@ impl Builder {
     /// How long the gateway waits for a subgraph (default 5 s).
     pub fn subgraph_timeout(mut self, timeout: Duration) -> Builder {
         self.subgraph_timeout = timeout;
+        self
+    }
+
+    /// Turns the gateway's response cache on, over the Redis at `url` with keys under `prefix`
+    /// (one per test: `ps:test-<uuid>:`), with a command timeout generous enough for a loaded
+    /// test machine.
+    pub fn redis(self, url: &str, prefix: &str) -> Builder {
+        let mut options = CacheOptions::default();
+        options.redis.url = Some(url.to_owned());
+        options.redis.prefix = prefix.to_owned();
+        options.redis.timeout_ms = 500;
+        self.cache(options)
+    }
+
+    /// Turns the gateway's response cache on with these options.
+    pub fn cache(mut self, options: CacheOptions) -> Builder {
+        self.cache = Some(options);
         self
     }
 
@@ -132,7 +155,14 @@ impl Builder {
             anonymous_scopes: self.scopes.clone(),
             ..HttpOptions::default()
         };
-        let gateway = Served::start(server::router(Arc::new(gateway), key.clone(), http)).await;
+        let services = server::Services {
+            cache: self
+                .cache
+                .map(|options| ResponseCache::new(options).expect("valid cache options")),
+            ..server::Services::default()
+        };
+        let router = server::router_with_services(Arc::new(gateway), key.clone(), http, services);
+        let gateway = Served::start(router).await;
         TestStack {
             stores,
             key,
@@ -229,6 +259,7 @@ impl TestStack {
         Builder {
             scopes: READ_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             subgraph_timeout: Duration::from_secs(5),
+            cache: None,
         }
     }
 
@@ -259,6 +290,31 @@ impl TestStack {
             .send()
             .await
             .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Sends an operation to the gateway; returns the status, the headers and the JSON body.
+    pub async fn post_with_headers(&self, query: &str, variables: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+        let response = self
+            .client
+            .post(self.gateway_url())
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.json().await.expect("a JSON body"))
+    }
+
+    /// Posts a JSON body to another path of the gateway (`/cache/invalidate`); returns the
+    /// status and the JSON body.
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("http://{}{path}", self.gateway.addr);
+        let response = self.client.post(url).json(&body).send().await.expect("the gateway answers");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
     }

@@ -2,6 +2,14 @@
 //! response carried decrypted PII becomes one row of `sales.audit_log` in the sales store (who,
 //! what, when, from where, outcome; never variable values or response data beyond an id).
 //!
+//! Requests refused before they were read (a missing or bad bearer token, a CSRF refusal, an
+//! unsupported media type) become rows too, with outcome `refused`, the reason, the address and
+//! user agent, and never the token. Anyone can send those, so they are rate-limited: a token
+//! bucket of `refusals_per_minute` records (the whole allowance may come at once), the rest
+//! counted (`gateway_audit_records_total{result="suppressed"}`) and the number suppressed noted
+//! on the next refusal that is written (`details.suppressedBefore`). A flood therefore costs the
+//! table a bounded number of rows a minute and still shows up in it.
+//!
 //! Writing never slows a request: the request path hands the record to a bounded channel with
 //! `try_send` and moves on; a background task batches records into one multi-row `INSERT` each.
 //! A full channel drops the record, a batch the database refused after a few retries is dropped
@@ -15,10 +23,10 @@ use std::{
     net::IpAddr,
     str::FromStr,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
@@ -54,6 +62,8 @@ pub struct AuditOptions {
     pub retention_days: u32,
     /// How often partitions are created ahead and old ones dropped, in seconds.
     pub prune_interval_secs: u64,
+    /// Records of refused requests (401, CSRF, 415) written per minute at most; 0 writes none.
+    pub refusals_per_minute: u32,
 }
 
 impl Default for AuditOptions {
@@ -65,6 +75,7 @@ impl Default for AuditOptions {
             flush_ms: 200,
             retention_days: 90,
             prune_interval_secs: 3600,
+            refusals_per_minute: 600,
         }
     }
 }
@@ -79,6 +90,7 @@ impl fmt::Debug for AuditOptions {
             .field("flush_ms", &self.flush_ms)
             .field("retention_days", &self.retention_days)
             .field("prune_interval_secs", &self.prune_interval_secs)
+            .field("refusals_per_minute", &self.refusals_per_minute)
             .finish()
     }
 }
@@ -116,6 +128,8 @@ pub enum AuditOutcome {
     /// Refused for missing scopes or authentication (`FORBIDDEN`, `UNAUTHENTICATED`).
     Denied,
     Error,
+    /// Refused before it was read: no valid token, CSRF, media type.
+    Refused,
 }
 
 impl AuditOutcome {
@@ -124,6 +138,7 @@ impl AuditOutcome {
             AuditOutcome::Success => "success",
             AuditOutcome::Denied => "denied",
             AuditOutcome::Error => "error",
+            AuditOutcome::Refused => "refused",
         }
     }
 }
@@ -222,6 +237,57 @@ pub fn record_for(request: RequestFacts, outcome: &Outcome, contains_pii: bool) 
     })
 }
 
+/// Why a request was refused before it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 401: no valid bearer token where one is required; the [`crate::auth::AuthError::kind`].
+    Unauthenticated(&'static str),
+    /// 400: a request a browser could have sent cross-site without the CSRF header.
+    Csrf,
+    /// 415: a body that is not `application/json`.
+    UnsupportedMediaType,
+}
+
+impl Refusal {
+    pub fn status(self) -> u16 {
+        match self {
+            Refusal::Unauthenticated(_) => 401,
+            Refusal::Csrf => 400,
+            Refusal::UnsupportedMediaType => 415,
+        }
+    }
+
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Refusal::Unauthenticated(kind) => ("unauthenticated", kind),
+            Refusal::Csrf => ("csrf", "csrf_header_missing"),
+            Refusal::UnsupportedMediaType => ("unsupported_media_type", "not_json"),
+        }
+    }
+}
+
+/// The audit record of a request refused before it was read. The subject is `anonymous`: a
+/// refused token names no one we could trust.
+pub fn refusal_record(refusal: Refusal, request: RequestFacts) -> AuditRecord {
+    let (kind, reason) = refusal.names();
+    AuditRecord {
+        id: Uuid::new_v4(),
+        occurred_at: Utc::now(),
+        actor_subject: "anonymous".to_owned(),
+        actor_organization_id: None,
+        scopes: Vec::new(),
+        action: "http_refused",
+        operation_name: None,
+        target_type: None,
+        target_id: None,
+        source_ip: request.source_ip,
+        user_agent: request.user_agent.map(|ua| clip(&ua, 1000)),
+        request_id: request.request_id,
+        outcome: AuditOutcome::Refused,
+        details: json!({ "refusal": kind, "reason": reason, "status": refusal.status() }),
+    }
+}
+
 fn clip(s: &str, chars: usize) -> String {
     s.chars().take(chars).collect()
 }
@@ -232,6 +298,7 @@ pub struct AuditStats {
     written: AtomicU64,
     dropped_full: AtomicU64,
     dropped_error: AtomicU64,
+    suppressed: AtomicU64,
 }
 
 impl AuditStats {
@@ -247,10 +314,16 @@ impl AuditStats {
         self.dropped_error.load(Ordering::Relaxed)
     }
 
+    /// Records of refused requests left out by the rate limit.
+    pub fn suppressed(&self) -> u64 {
+        self.suppressed.load(Ordering::Relaxed)
+    }
+
     fn add(&self, result: &'static str, n: usize) {
         let counter = match result {
             "written" => &self.written,
             "dropped_full" => &self.dropped_full,
+            "suppressed" => &self.suppressed,
             _ => &self.dropped_error,
         };
         counter.fetch_add(n as u64, Ordering::Relaxed);
@@ -263,6 +336,44 @@ impl AuditStats {
 pub struct AuditLog {
     tx: mpsc::Sender<AuditRecord>,
     stats: Arc<AuditStats>,
+    refusals: Arc<Mutex<RefusalBucket>>,
+}
+
+/// The token bucket of refusal records: `capacity` a minute, refilled continuously.
+#[derive(Debug)]
+struct RefusalBucket {
+    capacity: f64,
+    tokens: f64,
+    refilled: Instant,
+    /// Suppressed since the last refusal record that was let through.
+    suppressed: u64,
+}
+
+impl RefusalBucket {
+    fn new(per_minute: u32) -> RefusalBucket {
+        let capacity = f64::from(per_minute);
+        RefusalBucket {
+            capacity,
+            tokens: capacity,
+            refilled: Instant::now(),
+            suppressed: 0,
+        }
+    }
+
+    /// `Some(suppressed before)` when a record may be written now.
+    fn take(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        let refill = now.duration_since(self.refilled).as_secs_f64() * self.capacity / 60.0;
+        self.tokens = (self.tokens + refill).min(self.capacity);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Some(std::mem::take(&mut self.suppressed))
+        } else {
+            self.suppressed += 1;
+            None
+        }
+    }
 }
 
 impl AuditLog {
@@ -276,6 +387,20 @@ impl AuditLog {
             };
             tracing::debug!(result, "audit record dropped");
             self.stats.add(result, 1);
+        }
+    }
+
+    /// Hands the record of a refused request to the writer, within the refusal rate limit (see
+    /// the module documentation); over it, the record is only counted.
+    pub fn record_refusal(&self, mut record: AuditRecord) {
+        let admitted = self.refusals.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match admitted {
+            Some(0) => self.record(record),
+            Some(before) => {
+                record.details["suppressedBefore"] = json!(before);
+                self.record(record);
+            }
+            None => self.stats.add("suppressed", 1),
         }
     }
 
@@ -297,7 +422,8 @@ impl AuditWriter {
         let (stop, stopped) = watch::channel(false);
         let stats = Arc::new(AuditStats::default());
         let task = tokio::spawn(run(pool, options.clone(), rx, stopped, stats.clone()));
-        (AuditLog { tx, stats }, AuditWriter { stop, task })
+        let refusals = Arc::new(Mutex::new(RefusalBucket::new(options.refusals_per_minute)));
+        (AuditLog { tx, stats, refusals }, AuditWriter { stop, task })
     }
 
     /// Writes what is buffered, waiting at most `wait`; what is still unwritten then is lost.
@@ -479,6 +605,31 @@ mod tests {
         assert!(record_for(RequestFacts::default(), &outcome("query", vec![]), false).is_none());
         let read = record_for(RequestFacts::default(), &outcome("query", vec![]), true).expect("a PII read");
         assert_eq!((read.action, read.outcome), ("pii_read", AuditOutcome::Success));
+    }
+
+    #[test]
+    fn should_let_refusal_records_through_at_the_configured_rate_only() {
+        let mut bucket = RefusalBucket::new(3);
+        assert_eq!(
+            (bucket.take(), bucket.take(), bucket.take()),
+            (Some(0), Some(0), Some(0))
+        );
+        assert_eq!((bucket.take(), bucket.take()), (None, None));
+        // A minute later the allowance is back, and the first record says what was left out.
+        bucket.refilled = bucket
+            .refilled
+            .checked_sub(Duration::from_secs(60))
+            .expect("up for a minute");
+        assert_eq!(bucket.take(), Some(2));
+        assert_eq!(bucket.take(), Some(0));
+        assert_eq!(RefusalBucket::new(0).take(), None);
+
+        let record = refusal_record(Refusal::Unauthenticated("expired"), RequestFacts::default());
+        assert_eq!((record.outcome.as_str(), record.action), ("refused", "http_refused"));
+        assert_eq!(
+            record.details,
+            json!({ "refusal": "unauthenticated", "reason": "expired", "status": 401 })
+        );
     }
 
     #[test]

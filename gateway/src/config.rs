@@ -8,7 +8,10 @@ use anyhow::Context;
 use axum::http::{HeaderName, HeaderValue, uri::Authority};
 use serde::Deserialize;
 
-use crate::{apq::ApqOptions, audit::AuditOptions, auth::AuthOptions, gateway::Options, ratelimit::RateLimitOptions};
+use crate::{
+    apq::ApqOptions, audit::AuditOptions, auth::AuthOptions, cache::CacheOptions, gateway::Options,
+    ratelimit::RateLimitOptions,
+};
 
 #[derive(Debug, clap::Parser)]
 #[command(name = "promptsales-gateway", about = "The PromptSales GraphQL gateway")]
@@ -44,8 +47,12 @@ pub struct FileConfig {
     /// The audit log in the sales store. Absent: nothing is audited (the gateway warns at
     /// startup).
     pub audit: Option<AuditOptions>,
+    /// The response cache in Redis (see `crate::cache`). Absent: nothing is cached and responses
+    /// carry no `x-cache` header.
+    pub cache: Option<CacheOptions>,
     /// Per-client rate limits, counted in Redis (see `crate::ratelimit`). Absent: no limit.
-    /// Like the JWKS cache and `apq`, it uses the gateway's one Redis client.
+    /// Like the JWKS cache and `apq`, it uses the response cache's Redis client (`cache.redis`),
+    /// else Redis at `PROMPTSALES_REDIS_URL` with the default settings.
     pub rate_limit: Option<RateLimitOptions>,
     /// Automatic persisted queries, registered in Redis (see `crate::apq`). Absent: requests
     /// must carry their query text.
@@ -202,6 +209,9 @@ impl FileConfig {
             .with_context(|| format!("{}: http", path.display()))?;
         if let Some(auth) = &config.auth {
             auth.validate().with_context(|| format!("{}: auth", path.display()))?;
+        }
+        if let Some(cache) = &config.cache {
+            cache.validate().with_context(|| format!("{}: cache", path.display()))?;
         }
         if let Some(limits) = &config.rate_limit {
             limits

@@ -206,6 +206,12 @@ impl Gateway {
         list
     }
 
+    /// The consumer schema's hash, and its index: the response cache keys on the first (a new
+    /// supergraph gives new keys) and tags entries with the types the second names.
+    pub(crate) fn cache_view(&self) -> (u64, &SchemaIndex) {
+        (self.planner.consumer_schema.hash, &self.schema)
+    }
+
     /// The plan of an operation (cached), for execution and for inspection.
     pub fn plan(&self, query: &str, operation_name: Option<&str>) -> Result<Arc<QueryPlan>, String> {
         let doc = graphql_tools::parser::parse_query::<String>(query)

@@ -5,6 +5,7 @@ pub mod apq;
 pub mod audit;
 pub mod auth;
 mod browser;
+pub mod cache;
 pub mod config;
 mod execute;
 pub mod fetch;

@@ -3,11 +3,13 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
+
 use clap::Parser;
 use promptsales_gateway::{
     apq::PersistedQueries,
     audit::AuditWriter,
     auth::Authenticator,
+    cache::ResponseCache,
     config::{Args, FileConfig},
     ratelimit::RateLimiter,
     server::{self, Reloader},
@@ -52,13 +54,20 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(unix)]
     reloader.clone().reload_on_hangup()?;
     let key = ClaimsKey::from_env()?;
-    // One Redis client for everything of the gateway that uses it, made only when something
-    // needs it (`PROMPTSALES_REDIS_URL`, default settings).
+    let cache = match config.cache {
+        Some(options) => {
+            tracing::info!(?options, "response cache on");
+            Some(ResponseCache::new(options)?)
+        }
+        None => None,
+    };
+    // One Redis client for everything of the gateway that uses it: the response cache's, else
+    // one with the default settings (`PROMPTSALES_REDIS_URL`), made only when something needs it.
     let wants_redis = config.auth.is_some() || config.rate_limit.is_some() || config.apq.is_some();
-    let redis = if wants_redis {
-        Some(Redis::new(&RedisOptions::default())?)
-    } else {
-        None
+    let redis = match &cache {
+        Some(cache) => Some(cache.redis().clone()),
+        None if wants_redis => Some(Redis::new(&RedisOptions::default())?),
+        None => None,
     };
     let auth = match config.auth {
         Some(options) => {
@@ -114,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
     let services = server::Services {
         auth,
         audit,
+        cache,
         rate_limit,
         apq,
     };

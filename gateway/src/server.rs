@@ -15,11 +15,6 @@
 //! handed to the audit log ([`crate::audit`]) without waiting for it. The client address is the
 //! peer's, when the server runs with `into_make_service_with_connect_info::<SocketAddr>()`.
 //!
-//! With a [`RateLimiter`], each client (token subject, else peer address) is limited per window
-//! after authentication: over its limit it gets 429 with `Retry-After` and `RATE_LIMITED`
-//! ([`crate::ratelimit`]). With [`PersistedQueries`], a request carrying only a query's hash runs
-//! the query registered under it ([`crate::apq`]).
-//!
 //! Every request runs on the gateway the [`SharedGateway`] holds when it starts, so a supergraph
 //! reload ([`Reloader`]) never disturbs requests in flight.
 
@@ -47,14 +42,12 @@ use serde_json::{Map, Value};
 
 pub use crate::reload::{ReloadError, Reloader, SharedGateway};
 use crate::{
-    apq::PersistedQueries,
-    audit::{self, AuditLog, RequestFacts},
+    audit::{self, AuditLog, Refusal, RequestFacts},
     auth::{AuthError, Authenticator, Caller},
     browser,
     config::HttpOptions,
     fetch::FetchContext,
     gateway::{Outcome, Request},
-    ratelimit::{Client, Decision, RateLimiter},
     response::{GraphqlError, Response},
 };
 
@@ -72,10 +65,6 @@ struct AppState {
     csrf: Option<Arc<[HeaderName]>>,
     /// `None`: nothing is audited.
     audit: Option<AuditLog>,
-    /// `None`: no rate limit.
-    rate_limit: Option<RateLimiter>,
-    /// `None`: persisted-query extensions are ignored.
-    apq: Option<PersistedQueries>,
 }
 
 /// What the router adds to planning and execution; `Default` is none of it.
@@ -85,10 +74,6 @@ pub struct Services {
     pub auth: Option<Arc<Authenticator>>,
     /// Receives the audit records. `None`: nothing is audited.
     pub audit: Option<AuditLog>,
-    /// Per-client rate limits. `None`: no limit.
-    pub rate_limit: Option<RateLimiter>,
-    /// Automatic persisted queries. `None`: requests must carry their query text.
-    pub apq: Option<PersistedQueries>,
 }
 
 /// The peer's address, when the server provides it.
@@ -121,15 +106,7 @@ pub fn router_with_auth(
     options: HttpOptions,
     auth: Option<Arc<Authenticator>>,
 ) -> Router {
-    router_with_services(
-        gateway,
-        key,
-        options,
-        Services {
-            auth,
-            ..Services::default()
-        },
-    )
+    router_with_services(gateway, key, options, Services { auth, audit: None })
 }
 
 /// [`router`], with the optional [`Services`].
@@ -139,12 +116,7 @@ pub fn router_with_services(
     options: HttpOptions,
     services: Services,
 ) -> Router {
-    let Services {
-        auth,
-        audit,
-        rate_limit,
-        apq,
-    } = services;
+    let Services { auth, audit } = services;
     let csrf = options.csrf_prevention.then(|| {
         let names: Vec<HeaderName> = options
             .csrf_required_headers
@@ -164,8 +136,6 @@ pub fn router_with_services(
         scopes: Arc::new(options.anonymous_scopes.clone()),
         csrf,
         audit,
-        rate_limit,
-        apq,
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
@@ -216,15 +186,16 @@ async fn get_graphql(
 ) -> HttpResponse {
     let legacy = wants_legacy_json(&headers);
     if let Some(refusal) = csrf(&state, &headers, legacy) {
+        audit_refusal(&state, &headers, peer, Refusal::Csrf);
         return refusal;
     }
     let caller = match authenticate(&state, &headers).await {
         Ok(c) => c,
-        Err(refusal) => return unauthorized(&refusal, legacy),
+        Err(refusal) => {
+            audit_refusal(&state, &headers, peer, Refusal::Unauthenticated(refusal.kind()));
+            return unauthorized(&refusal, legacy);
+        }
     };
-    if let Some(refusal) = rate_limit(&state, &headers, &caller, peer, legacy).await {
-        return refusal;
-    }
     let parse = |s: Option<String>, what: &str| -> Result<Option<Map<String, Value>>, Outcome> {
         match s.filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -233,7 +204,7 @@ async fn get_graphql(
                 .map_err(|_| bad_request(format!("{what} is not a JSON object"))),
         }
     };
-    let mut request = match (
+    let request = match (
         parse(params.variables, "variables"),
         parse(params.extensions, "extensions"),
     ) {
@@ -245,11 +216,6 @@ async fn get_graphql(
         },
         (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
     };
-    if let Some(apq) = &state.apq
-        && let Err(outcome) = apq.resolve(&mut request).await
-    {
-        return respond(outcome, legacy);
-    }
     let outcome = run(&state, &headers, request, false, caller, peer).await;
     respond(outcome, legacy)
 }
@@ -264,15 +230,16 @@ async fn post_graphql(
     // Before the media type check, so a form post from another site learns that it was refused
     // as CSRF rather than how to reformat its body.
     if let Some(refusal) = csrf(&state, &headers, legacy) {
+        audit_refusal(&state, &headers, peer, Refusal::Csrf);
         return refusal;
     }
     let caller = match authenticate(&state, &headers).await {
         Ok(c) => c,
-        Err(refusal) => return unauthorized(&refusal, legacy),
+        Err(refusal) => {
+            audit_refusal(&state, &headers, peer, Refusal::Unauthenticated(refusal.kind()));
+            return unauthorized(&refusal, legacy);
+        }
     };
-    if let Some(refusal) = rate_limit(&state, &headers, &caller, peer, legacy).await {
-        return refusal;
-    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -285,17 +252,13 @@ async fn post_graphql(
                 GraphqlError::new("send the request as application/json").with_code("UNSUPPORTED_MEDIA_TYPE"),
             ),
         };
+        audit_refusal(&state, &headers, peer, Refusal::UnsupportedMediaType);
         return respond(outcome, legacy);
     }
-    let mut request: Request = match serde_json::from_slice(&body) {
+    let request: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
     };
-    if let Some(apq) = &state.apq
-        && let Err(outcome) = apq.resolve(&mut request).await
-    {
-        return respond(outcome, legacy);
-    }
     let outcome = run(&state, &headers, request, true, caller, peer).await;
     respond(outcome, legacy)
 }
@@ -321,43 +284,6 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
             Err(e)
         }
     }
-}
-
-/// The 429 for a client over its rate limit, if this request takes it over. The client is the
-/// token's subject; callers without a token are told apart by address.
-async fn rate_limit(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &Caller,
-    peer: Option<IpAddr>,
-    legacy: bool,
-) -> Option<HttpResponse> {
-    let limiter = state.rate_limit.as_ref()?;
-    let with_token = state.auth.is_some() && headers.contains_key(header::AUTHORIZATION);
-    let client = match (with_token, peer) {
-        (true, _) => Client::Subject(caller.subject.clone()),
-        (false, Some(ip)) => Client::Ip(ip),
-        (false, None) => Client::Unknown,
-    };
-    let Decision::Limited { retry_after, limit } = limiter.check(&client).await else {
-        return None;
-    };
-    let secs = retry_after.as_secs();
-    let outcome = Outcome {
-        operation: None,
-        status: 429,
-        response: Response::request_error(
-            GraphqlError::new(format!(
-                "too many requests: the limit is {limit} per window; retry after {secs} s"
-            ))
-            .with_code("RATE_LIMITED"),
-        ),
-    };
-    let mut response = respond_with_status(outcome, legacy, true);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-    Some(response)
 }
 
 /// Hands a request refused before it was read (401, CSRF, 415) to the audit log: its address,

@@ -232,3 +232,107 @@ async fn should_drop_partitions_older_than_the_retention_period() {
         .expect("read");
     assert_eq!(old, None);
 }
+
+/// Sends `request` (with a fixed user agent) and returns its status.
+async fn status_of(router: &Router, request: axum::http::request::Builder, body: &str) -> StatusCode {
+    let request = request
+        .header("user-agent", "refused-test/1.0")
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    router.clone().oneshot(request).await.expect("infallible").status()
+}
+
+#[tokio::test]
+async fn should_audit_requests_refused_before_parsing_within_a_rate_limit_and_without_the_token() {
+    let db = TestDb::migrated(Store::Sales).await;
+    let stack = Stack::start().await;
+    let options = AuditOptions {
+        flush_ms: 10,
+        refusals_per_minute: 4,
+        ..AuditOptions::default()
+    };
+    let (log, writer) = AuditWriter::start(db.pool().clone(), &options);
+    // Tokens required; the issuer's keys are never needed to refuse these.
+    let auth: promptsales_gateway::auth::AuthOptions = serde_yaml_ng::from_str(
+        "issuers: [{issuer: https://id.test/, audiences: [api], jwks_url: http://127.0.0.1:9/jwks}]",
+    )
+    .expect("auth yaml");
+    let authenticator = promptsales_gateway::auth::Authenticator::new(auth).expect("authenticator");
+    let services = Services {
+        auth: Some(std::sync::Arc::new(authenticator)),
+        ..Services::default()
+    };
+    let services = Services {
+        audit: Some(log.clone()),
+        ..services
+    };
+    let peer = MockConnectInfo(SocketAddr::from(([10, 9, 9, 9], 50_000)));
+    let router = server::router_with_services(
+        stack.gateway.clone(),
+        stack.key.clone(),
+        HttpOptions::default(),
+        services,
+    )
+    .layer(peer);
+    // Without authentication, a body of the wrong media type gets as far as the 415.
+    let open = server::router_with_services(
+        stack.gateway.clone(),
+        stack.key.clone(),
+        HttpOptions::default(),
+        Services {
+            audit: Some(log.clone()),
+            ..Services::default()
+        },
+    )
+    .layer(peer);
+
+    let query = json!({ "query": "{ me { username } }" }).to_string();
+    let json_post = || Request::post("/graphql").header("content-type", "application/json");
+    assert_eq!(status_of(&router, json_post(), &query).await, StatusCode::UNAUTHORIZED);
+    let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLWNvbnRlbnQ.c2ln";
+    let with_token = json_post().header("authorization", format!("Bearer {secret}"));
+    assert_eq!(status_of(&router, with_token, &query).await, StatusCode::UNAUTHORIZED);
+    let form = Request::post("/graphql").header("content-type", "text/plain");
+    assert_eq!(status_of(&router, form, &query).await, StatusCode::BAD_REQUEST);
+    let xml = Request::post("/graphql").header("content-type", "application/xml");
+    assert_eq!(status_of(&open, xml, &query).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A flood beyond the allowance of 4 a minute is refused as usual but only counted.
+    for _ in 0..20 {
+        assert_eq!(status_of(&router, json_post(), &query).await, StatusCode::UNAUTHORIZED);
+    }
+    writer.shutdown(Duration::from_secs(30)).await;
+
+    let rows = rows(db.pool()).await;
+    let reasons: Vec<(Value, Value)> = rows
+        .iter()
+        .map(|r| (r["details"]["refusal"].clone(), r["details"]["reason"].clone()))
+        .collect();
+    let mut reasons: Vec<String> = reasons.iter().map(|(k, r)| format!("{k}/{r}")).collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            r#""csrf"/"csrf_header_missing""#,
+            r#""unauthenticated"/"malformed""#,
+            r#""unauthenticated"/"missing""#,
+            r#""unsupported_media_type"/"not_json""#,
+        ],
+        "{rows:#?}"
+    );
+    for row in &rows {
+        assert_eq!(row["outcome"], "refused", "{row}");
+        assert_eq!(row["action"], "http_refused", "{row}");
+        assert_eq!(row["actor_subject"], "anonymous", "{row}");
+        assert_eq!(row["source_ip"], "10.9.9.9", "{row}");
+        assert_eq!(row["user_agent"], "refused-test/1.0", "{row}");
+        assert!(row["request_id"].is_string(), "{row}");
+        assert!(
+            !row.to_string().contains("c2VjcmV0"),
+            "token content reached the audit log: {row}"
+        );
+    }
+    let statuses: Vec<&Value> = rows.iter().map(|r| &r["details"]["status"]).collect();
+    assert!(statuses.contains(&&json!(415)) && statuses.contains(&&json!(400)));
+    assert_eq!(log.stats().suppressed(), 20);
+    assert_eq!(log.stats().written(), 4);
+}
