@@ -15,6 +15,15 @@
 //! handed to the audit log ([`crate::audit`]) without waiting for it. The client address is the
 //! peer's, when the server runs with `into_make_service_with_connect_info::<SocketAddr>()`.
 //!
+//! With a [`ResponseCache`], queries are answered from Redis when they can be, every `/graphql`
+//! response carries `x-cache` and `Cache-Control` ([`crate::cache`]), and `POST /cache/invalidate`
+//! (scope `etl:run` or `admin`) drops entries by type or entity for the ETL.
+//!
+//! With a [`RateLimiter`], each client (token subject, else peer address) is limited per window
+//! after authentication: over its limit it gets 429 with `Retry-After` and `RATE_LIMITED`
+//! ([`crate::ratelimit`]). With [`PersistedQueries`], a request carrying only a query's hash runs
+//! the query registered under it ([`crate::apq`]).
+//!
 //! Every request runs on the gateway the [`SharedGateway`] holds when it starts, so a supergraph
 //! reload ([`Reloader`]) never disturbs requests in flight.
 
@@ -31,7 +40,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Query, State},
     http::{HeaderMap, HeaderName, StatusCode, header, request::Parts},
     response::{Html, IntoResponse, Response as HttpResponse},
-    routing::get,
+    routing::{get, post},
 };
 use promptsales_platform::{
     claims::{Claims, ClaimsKey},
@@ -42,12 +51,15 @@ use serde_json::{Map, Value};
 
 pub use crate::reload::{ReloadError, Reloader, SharedGateway};
 use crate::{
+    apq::PersistedQueries,
     audit::{self, AuditLog, Refusal, RequestFacts},
     auth::{AuthError, Authenticator, Caller},
     browser,
+    cache::{Found, Invalidation, InvalidationError, Reply, ResponseCache},
     config::HttpOptions,
     fetch::FetchContext,
     gateway::{Outcome, Request},
+    ratelimit::{Client, Decision, RateLimiter},
     response::{GraphqlError, Response},
 };
 
@@ -65,6 +77,12 @@ struct AppState {
     csrf: Option<Arc<[HeaderName]>>,
     /// `None`: nothing is audited.
     audit: Option<AuditLog>,
+    /// `None`: nothing is cached.
+    cache: Option<ResponseCache>,
+    /// `None`: no rate limit.
+    rate_limit: Option<RateLimiter>,
+    /// `None`: persisted-query extensions are ignored.
+    apq: Option<PersistedQueries>,
 }
 
 /// What the router adds to planning and execution; `Default` is none of it.
@@ -74,6 +92,12 @@ pub struct Services {
     pub auth: Option<Arc<Authenticator>>,
     /// Receives the audit records. `None`: nothing is audited.
     pub audit: Option<AuditLog>,
+    /// The response cache. `None`: nothing is cached.
+    pub cache: Option<ResponseCache>,
+    /// Per-client rate limits. `None`: no limit.
+    pub rate_limit: Option<RateLimiter>,
+    /// Automatic persisted queries. `None`: requests must carry their query text.
+    pub apq: Option<PersistedQueries>,
 }
 
 /// The peer's address, when the server provides it.
@@ -106,7 +130,15 @@ pub fn router_with_auth(
     options: HttpOptions,
     auth: Option<Arc<Authenticator>>,
 ) -> Router {
-    router_with_services(gateway, key, options, Services { auth, audit: None })
+    router_with_services(
+        gateway,
+        key,
+        options,
+        Services {
+            auth,
+            ..Services::default()
+        },
+    )
 }
 
 /// [`router`], with the optional [`Services`].
@@ -116,7 +148,13 @@ pub fn router_with_services(
     options: HttpOptions,
     services: Services,
 ) -> Router {
-    let Services { auth, audit } = services;
+    let Services {
+        auth,
+        audit,
+        cache,
+        rate_limit,
+        apq,
+    } = services;
     let csrf = options.csrf_prevention.then(|| {
         let names: Vec<HeaderName> = options
             .csrf_required_headers
@@ -136,9 +174,13 @@ pub fn router_with_services(
         scopes: Arc::new(options.anonymous_scopes.clone()),
         csrf,
         audit,
+        cache,
+        rate_limit,
+        apq,
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
+        .route("/cache/invalidate", post(invalidate_cache))
         .with_state(state);
     if options.graphiql {
         let page = GraphiQLSource::build()
@@ -196,6 +238,9 @@ async fn get_graphql(
             return unauthorized(&refusal, legacy);
         }
     };
+    if let Some(refusal) = rate_limit(&state, &headers, &caller, peer, legacy).await {
+        return refusal;
+    }
     let parse = |s: Option<String>, what: &str| -> Result<Option<Map<String, Value>>, Outcome> {
         match s.filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -204,7 +249,7 @@ async fn get_graphql(
                 .map_err(|_| bad_request(format!("{what} is not a JSON object"))),
         }
     };
-    let request = match (
+    let mut request = match (
         parse(params.variables, "variables"),
         parse(params.extensions, "extensions"),
     ) {
@@ -216,8 +261,13 @@ async fn get_graphql(
         },
         (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
     };
-    let outcome = run(&state, &headers, request, false, caller, peer).await;
-    respond(outcome, legacy)
+    if let Some(apq) = &state.apq
+        && let Err(outcome) = apq.resolve(&mut request).await
+    {
+        return respond(outcome, legacy);
+    }
+    let reply = run(&state, &headers, request, false, caller, peer).await;
+    respond_reply(reply, legacy)
 }
 
 async fn post_graphql(
@@ -240,6 +290,9 @@ async fn post_graphql(
             return unauthorized(&refusal, legacy);
         }
     };
+    if let Some(refusal) = rate_limit(&state, &headers, &caller, peer, legacy).await {
+        return refusal;
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -255,12 +308,17 @@ async fn post_graphql(
         audit_refusal(&state, &headers, peer, Refusal::UnsupportedMediaType);
         return respond(outcome, legacy);
     }
-    let request: Request = match serde_json::from_slice(&body) {
+    let mut request: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
     };
-    let outcome = run(&state, &headers, request, true, caller, peer).await;
-    respond(outcome, legacy)
+    if let Some(apq) = &state.apq
+        && let Err(outcome) = apq.resolve(&mut request).await
+    {
+        return respond(outcome, legacy);
+    }
+    let reply = run(&state, &headers, request, true, caller, peer).await;
+    respond_reply(reply, legacy)
 }
 
 /// The caller of a request: from its bearer token, or anonymous when no token is needed.
@@ -284,6 +342,43 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, A
             Err(e)
         }
     }
+}
+
+/// The 429 for a client over its rate limit, if this request takes it over. The client is the
+/// token's subject; callers without a token are told apart by address.
+async fn rate_limit(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &Caller,
+    peer: Option<IpAddr>,
+    legacy: bool,
+) -> Option<HttpResponse> {
+    let limiter = state.rate_limit.as_ref()?;
+    let with_token = state.auth.is_some() && headers.contains_key(header::AUTHORIZATION);
+    let client = match (with_token, peer) {
+        (true, _) => Client::Subject(caller.subject.clone()),
+        (false, Some(ip)) => Client::Ip(ip),
+        (false, None) => Client::Unknown,
+    };
+    let Decision::Limited { retry_after, limit } = limiter.check(&client).await else {
+        return None;
+    };
+    let secs = retry_after.as_secs();
+    let outcome = Outcome {
+        operation: None,
+        status: 429,
+        response: Response::request_error(
+            GraphqlError::new(format!(
+                "too many requests: the limit is {limit} per window; retry after {secs} s"
+            ))
+            .with_code("RATE_LIMITED"),
+        ),
+    };
+    let mut response = respond_with_status(outcome, legacy, true);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    Some(response)
 }
 
 /// Hands a request refused before it was read (401, CSRF, 415) to the audit log: its address,
@@ -330,9 +425,11 @@ async fn run(
     allow_mutation: bool,
     caller: Caller,
     peer: Option<IpAddr>,
-) -> Outcome {
+) -> Reply {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header(REQUEST_ID);
+    // Callers without a token all get the same answer: a shared cache may keep it.
+    let shared = headers.get(header::AUTHORIZATION).is_none() && caller.organization.is_none();
     // Subgraphs get the verified caller in a signed header and refuse requests without one.
     let claims = Claims {
         sub: caller.subject,
@@ -350,6 +447,15 @@ async fn run(
     let started = std::time::Instant::now();
     // Taken once: a reload during this request does not change the schema it runs against.
     let gateway = state.gateway.current();
+    let cache = state.cache.as_ref();
+    let prepared = cache.and_then(|c| c.prepare(&gateway, &request, &claims.scopes, claims.org, shared));
+    let found = match (cache, &prepared) {
+        (Some(cache), Some(prepared)) => match cache.lookup(prepared).await {
+            Found::Fresh(entry) => return cache.hit(prepared, entry),
+            other => other,
+        },
+        _ => Found::Miss,
+    };
     let outcome = gateway.execute(request, allow_mutation, &ctx, &claims.scopes).await;
     metrics::histogram!("gateway_operation_duration_seconds", "status" => outcome.status.to_string())
         .record(started.elapsed().as_secs_f64());
@@ -367,7 +473,64 @@ async fn run(
             log.record(record);
         }
     }
-    outcome
+    match cache {
+        Some(cache) => {
+            let pii = ctx.contains_pii.load(Ordering::Relaxed);
+            cache.settle(gateway, prepared, found, outcome, pii).await
+        }
+        None => Reply::Executed(outcome, None),
+    }
+}
+
+/// `POST /cache/invalidate` with `{"type": "Campaign", "ids": [...]}` (ids optional): drops the
+/// cached responses holding that type or those entities, for the ETL after a load. Needs the
+/// scope `etl:run` or `admin`; the JSON media type keeps browsers from sending it cross-site.
+async fn invalidate_cache(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> HttpResponse {
+    let caller = match authenticate(&state, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => return unauthorized(&refusal, true),
+    };
+    let answer = |status: StatusCode, body: Value| (status, axum::Json(body)).into_response();
+    if !caller.scopes.iter().any(|s| s == "etl:run" || s == "admin") {
+        return answer(
+            StatusCode::FORBIDDEN,
+            serde_json::json!({ "error": "needs the scope etl:run or admin" }),
+        );
+    }
+    let Some(cache) = &state.cache else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "error": "the response cache is off" }),
+        );
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !is_json {
+        return answer(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            serde_json::json!({ "error": "send application/json" }),
+        );
+    }
+    let what: Invalidation = match serde_json::from_slice(&body) {
+        Ok(w) => w,
+        Err(e) => return answer(StatusCode::BAD_REQUEST, serde_json::json!({ "error": e.to_string() })),
+    };
+    let gateway = state.gateway.current();
+    match cache.invalidate(&gateway, &what).await {
+        Ok(dropped) => {
+            tracing::info!(subject = %caller.subject, r#type = %what.type_name, ids = what.ids.len(), dropped, "cache invalidated");
+            answer(StatusCode::OK, serde_json::json!({ "dropped": dropped }))
+        }
+        Err(e @ InvalidationError::UnknownType(_)) => {
+            answer(StatusCode::BAD_REQUEST, serde_json::json!({ "error": e.to_string() }))
+        }
+        Err(e) => answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "error": e.to_string() }),
+        ),
+    }
 }
 
 /// A fresh W3C trace context when the caller sent none, so subgraph logs of one request correlate.
@@ -394,6 +557,26 @@ fn wants_legacy_json(headers: &HeaderMap) -> bool {
 
 fn respond(outcome: Outcome, legacy: bool) -> HttpResponse {
     respond_with_status(outcome, legacy, false)
+}
+
+/// An executed or cached reply, with the cache's headers when the cache is on.
+fn respond_reply(reply: Reply, legacy: bool) -> HttpResponse {
+    match reply {
+        Reply::Executed(outcome, verdict) => {
+            let mut response = respond(outcome, legacy);
+            if let Some(verdict) = verdict {
+                verdict.apply(response.headers_mut());
+            }
+            response
+        }
+        // Only responses of executed queries are stored or serialised ahead: 200 either way.
+        Reply::Body(body, verdict) => {
+            let content_type = if legacy { "application/json" } else { GRAPHQL_RESPONSE };
+            let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
+            verdict.apply(response.headers_mut());
+            response
+        }
+    }
 }
 
 /// `keep_status`: answer a legacy client with the outcome's status too (a refusal, not a
