@@ -3,6 +3,10 @@
 # brings the four local stores up to date, seeds them, then starts the four subgraphs and the
 # gateway in the background (logs and pids in .dev/) and waits until each is ready.
 # `make down` stops them.
+#
+# PROMPTSALES_TLS=1 runs every process on https (TLS 1.3): a local CA and one certificate per
+# service are written to .dev/tls by `promptsales certs` when absent, and the gateway reaches the
+# subgraphs and the authorization server's JWKS over TLS, trusting that CA (docs/security.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -13,6 +17,18 @@ eval "$(scripts/dev-services.sh)"
 step "build (release)"
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
   --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales
+
+scheme=http
+if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
+  scheme=https
+  if [ ! -f .dev/tls/ca.pem ]; then
+    step "TLS certificates (.dev/tls)"
+    target/release/promptsales certs --out .dev/tls
+  fi
+  export PROMPTSALES_TLS_CA="$PWD/.dev/tls/ca.pem"
+fi
+# `curl` for the readiness probes, trusting the local CA on https.
+get_url() { if [ "$scheme" = https ]; then curl --cacert .dev/tls/ca.pem "$@"; else curl "$@"; fi; }
 
 step "migrate the four local stores"
 target/release/promptsales migrate
@@ -35,21 +51,37 @@ mkdir -p .dev/logs .dev/pids
 # with these read scopes (personal data masked), so GraphiQL works out of the box
 # (`required: false`; deployments keep the default, `required: true`). Mutations and reads of
 # personal data are written to the audit log in the promptsales database.
+subgraph_urls=""
+if [ "$scheme" = https ]; then
+  # The supergraph names the subgraphs' http:// URLs; on https they are replaced here.
+  subgraph_urls="gateway:
+  subgraph_urls:
+    content: https://127.0.0.1:4001/graphql
+    ads: https://127.0.0.1:4002/graphql
+    crm: https://127.0.0.1:4003/graphql
+    sales: https://127.0.0.1:4004/graphql"
+fi
 cat > .dev/gateway.yaml <<YAML
+$subgraph_urls
 http:
   anonymous_scopes: [ads:read, content:read, crm:read, sales:read]
 auth:
   required: false
   issuers:
-    - issuer: http://127.0.0.1:4400
+    - issuer: $scheme://127.0.0.1:4400
       audiences: [promptsales-gateway]
-      jwks_url: http://127.0.0.1:4400/jwks.json
+      jwks_url: $scheme://127.0.0.1:4400/jwks.json
       algorithms: [ES256]
 audit: {}
 YAML
 start() { # name port command...
   local name=$1 port=$2; shift 2
-  PORT=$port nohup "$@" > ".dev/logs/$name.log" 2>&1 &
+  if [ "$scheme" = https ]; then
+    PROMPTSALES_TLS_CERT=".dev/tls/$name.pem" PROMPTSALES_TLS_KEY=".dev/tls/$name-key.pem" \
+      PORT=$port nohup "$@" > ".dev/logs/$name.log" 2>&1 &
+  else
+    PORT=$port nohup "$@" > ".dev/logs/$name.log" 2>&1 &
+  fi
   echo $! > ".dev/pids/$name"
 }
 start auth 4400 target/release/promptsales auth --port 4400
@@ -61,7 +93,7 @@ start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
+    get_url -fsS "$scheme://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
     if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
       echo "$name stopped while starting; its log, .dev/logs/$name.log, ends with:" >&2
       tail -n 20 ".dev/logs/$name.log" >&2
@@ -69,20 +101,22 @@ for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:read
     fi
     sleep 0.2
   done
-  curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
+  get_url -fsS "$scheme://127.0.0.1:$port/$probe" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
 done
 
 cat <<TXT
 
 PromptSales is up on this machine:
-  GraphiQL    http://127.0.0.1:4000/          (the gateway: the whole graph, one endpoint)
-  GraphQL     http://127.0.0.1:4000/graphql
+  GraphiQL    $scheme://127.0.0.1:4000/          (the gateway: the whole graph, one endpoint)
+  GraphQL     $scheme://127.0.0.1:4000/graphql
   Subgraphs   content :4001, ads :4002, crm :4003, sales :4004 (logs in .dev/logs; make down stops all)
-  OAuth2      http://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
+  OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
+$([ "$scheme" = https ] && echo "  TLS         1.3 only; trust .dev/tls/ca.pem (curl --cacert, PROMPTSALES_TLS_CA, the browser's store)")
 
 Without a token GraphiQL runs with the read scopes (personal data masked). For other scopes, get a
 token and send it in GraphiQL's Headers tab as {"Authorization": "Bearer <token>"}:
   eval "\$(scripts/dev-services.sh)"; target/release/promptsales token --scopes "ads:read crm:read crm:pii"
+$([ "$scheme" = https ] && echo "  (on https: PROMPTSALES_TLS_CA=.dev/tls/ca.pem target/release/promptsales token --auth-url https://127.0.0.1:4400 ...)")
   PostgreSQL  127.0.0.1:5432  databases promptcontent, promptads, promptcrm, promptsales
               (role promptsales; its generated password is in .dev/pg-password)
   Redis       127.0.0.1:6379
