@@ -749,6 +749,31 @@ mod tests {
         );
     }
 
+    /// Nothing listens on the port: each command fails at once, and after `breaker_failures` of
+    /// them none is even sent until the cool-down has passed.
+    #[tokio::test]
+    async fn should_stop_trying_a_redis_that_is_down_until_the_cool_down_passes() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let redis = Redis::new(&RedisOptions {
+            url: Some(format!("redis://127.0.0.1:{port}")),
+            timeout_ms: 200,
+            breaker_failures: 3,
+            breaker_cooldown_ms: 60_000,
+            ..RedisOptions::default()
+        })
+        .expect("client");
+        for _ in 0..3 {
+            let result: Result<Option<String>> = redis.query("get", redis::cmd("GET").arg("k")).await;
+            assert!(matches!(result, Err(Error::Redis(_) | Error::Timeout(_))), "{result:?}");
+        }
+        // Refused before any connection attempt: Open, not a connection error.
+        let result: Result<Option<String>> = redis.query("get", redis::cmd("GET").arg("k")).await;
+        assert!(matches!(result, Err(Error::Open)), "{result:?}");
+    }
+
     /// Against the local Redis of the development machine (`PROMPTSALES_REDIS_URL`), under a
     /// prefix of its own.
     #[tokio::test]
