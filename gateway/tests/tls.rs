@@ -199,3 +199,113 @@ fn should_refuse_to_start_with_an_unusable_certificate_or_ca_bundle() {
         assert!(stderr.contains(expected), "{envs:?}: {stderr}");
     }
 }
+
+/// An ES256 key: its encoding key and its public JWK.
+fn es256_key(kid: &str) -> (jsonwebtoken::EncodingKey, Value) {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use p256::{elliptic_curve::sec1::ToEncodedPoint, pkcs8::EncodePrivateKey};
+    let secret = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+    let der = secret.to_pkcs8_der().expect("PKCS#8");
+    let point = secret.public_key().to_encoded_point(false);
+    let jwk = json!({
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")), "y": URL_SAFE_NO_PAD.encode(point.y().expect("y")),
+    });
+    (jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()), jwk)
+}
+
+fn access_token(key: &jsonwebtoken::EncodingKey, kid: &str, issuer: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.to_owned());
+    header.typ = Some("at+jwt".to_owned());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let claims = json!({ "iss": issuer, "aud": "api", "sub": "user-1", "exp": now + 300, "scope": "" });
+    jsonwebtoken::encode(&header, &claims, key).expect("signs")
+}
+
+#[tokio::test]
+async fn should_fetch_the_jwks_over_tls_only_from_an_identity_provider_with_a_trusted_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trusted = dir.path().join("trusted");
+    let ca = write_pki(&trusted, &["gateway", "accounts", "idp"]);
+    let stranger = dir.path().join("stranger");
+    write_pki(&stranger, &["idp"]);
+    let accounts = subgraph(
+        Router::new().route_service("/graphql", GraphQL::new(fixtures::accounts::schema())),
+        &trusted,
+        "accounts",
+    )
+    .await;
+    // Two identity providers with the same key: one behind a trusted certificate, one not.
+    let (key, jwk) = es256_key("k1");
+    let jwks = Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let jwk = jwk.clone();
+            async move { axum::Json(json!({ "keys": [jwk] })) }
+        }),
+    );
+    let good_jwks = subgraph(jwks.clone(), &trusted, "idp")
+        .await
+        .replace("/graphql", "/jwks");
+    let bad_jwks = subgraph(jwks, &stranger, "idp").await.replace("/graphql", "/jwks");
+    // Unique issuers: the gateway shares fetched keys through Redis by issuer.
+    let run = uuid::Uuid::new_v4();
+    let (good, bad) = (format!("https://good-{run}.test/"), format!("https://bad-{run}.test/"));
+    let config = dir.path().join("gateway.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "gateway:\n  subgraph_urls:\n    accounts: {accounts}\nsupergraph:\n  reload_interval_secs: 0\n\
+             auth:\n  issuers:\n\
+             \x20   - {{issuer: \"{good}\", audiences: [api], jwks_url: \"{good_jwks}\", algorithms: [ES256]}}\n\
+             \x20   - {{issuer: \"{bad}\", audiences: [api], jwks_url: \"{bad_jwks}\", algorithms: [ES256]}}\n"
+        ),
+    )
+    .expect("config");
+    let gateway = start_gateway(
+        &config,
+        &[
+            ("PROMPTSALES_TLS_CERT", &trusted.join("gateway.pem")),
+            ("PROMPTSALES_TLS_KEY", &trusted.join("gateway-key.pem")),
+            ("PROMPTSALES_TLS_CA", &ca),
+        ],
+    );
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).expect("ca")).expect("pem"))
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client");
+    let url = format!("https://localhost:{}/graphql", gateway.addr.port());
+    let send = |token: String| {
+        client
+            .post(&url)
+            .bearer_auth(token)
+            .json(&json!({ "query": "{ me { username } }" }))
+            .send()
+    };
+    // The gateway fetches the keys in the background at start; a token that arrives while that
+    // fetch is in flight is refused, so wait for it.
+    let mut ok = send(access_token(&key, "k1", &good)).await.expect("answers");
+    for _ in 0..100 {
+        if ok.status() == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ok = send(access_token(&key, "k1", &good)).await.expect("answers");
+    }
+    assert_eq!(ok.status(), 200, "{:?}", ok.headers().get("www-authenticate"));
+    let body: Value = ok.json().await.expect("json");
+    assert_eq!(body["data"]["me"], json!({ "username": "ada" }), "{body}");
+    // The other provider's keys never arrive: its certificate is not from a trusted CA.
+    let refused = send(access_token(&key, "k1", &bad)).await.expect("answers");
+    assert_eq!(refused.status(), 401);
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(challenge.contains("signing key is unknown"), "{challenge}");
+}
