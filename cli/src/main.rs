@@ -5,6 +5,7 @@ mod cache;
 mod certs;
 mod compose;
 mod migrate;
+mod reencrypt;
 mod seed;
 mod token;
 
@@ -30,6 +31,8 @@ enum Command {
     Auth(auth::Args),
     /// Print an access token from the dev authorization server (client credentials grant).
     Token(token::Args),
+    /// Re-wrap every stored data key under the active key-encryption key (KEK rotation).
+    Reencrypt(reencrypt::Args),
     /// Write a local CA and a TLS certificate per service, to run the stack over https.
     Certs(certs::Args),
 }
@@ -46,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Compose(args) => compose::run(args).await,
         Command::Auth(args) => auth::run(args).await,
         Command::Token(args) => token::run(args).await,
+        Command::Reencrypt(args) => reencrypt::run(args).await,
         Command::Certs(args) => certs::run(args),
     }
 }

@@ -199,6 +199,19 @@ impl Keyring {
         Ok(DataKey(Zeroizing::new(key)))
     }
 
+    /// Whether `wrapped` is already wrapped under the active KEK (nothing to re-wrap).
+    pub fn is_current(&self, wrapped: &WrappedKey) -> bool {
+        wrapped.kek_id == self.active
+    }
+
+    /// Re-wraps a stored data key under the active KEK (KEK rotation): unwrapped with the KEK it
+    /// names, sealed again under the active one with a fresh nonce. The data key itself, and so
+    /// every value sealed with it, stays the same.
+    pub fn rewrap<R: CryptoRng + RngCore + ?Sized>(&self, wrapped: &WrappedKey, rng: &mut R) -> Result<WrappedKey> {
+        let key = self.unwrap(wrapped)?;
+        Ok(self.wrap(&key, rng))
+    }
+
     /// The blind index of a value: HMAC-SHA256 over the purpose (e.g. `crm.customers.email`) and
     /// the value, normalised by the caller (see [`normalize_email`], [`normalize_national_id`]).
     pub fn blind_index(&self, purpose: &str, normalized: &str) -> [u8; 32] {
@@ -279,6 +292,35 @@ mod tests {
         assert_eq!(
             ring.unwrap(&other).expect_err("unknown").to_string(),
             "unknown key-encryption key `k0`"
+        );
+    }
+
+    #[test]
+    fn should_rewrap_a_data_key_under_the_new_active_kek_keeping_the_key() {
+        let k = |b: u8| STANDARD.encode([b; 32]);
+        let old = Keyring::parse(&format!("k1:{}", k(1)), &k(9)).expect("old ring");
+        let both = Keyring::parse(&format!("k2:{},k1:{}", k(2), k(1)), &k(9)).expect("rotating ring");
+        let new = Keyring::parse(&format!("k2:{}", k(2)), &k(9)).expect("new ring");
+        let mut rng = StdRng::seed_from_u64(3);
+        let key = DataKey::generate(&mut rng);
+        let sealed = key.seal(b"secret", b"a", &mut rng);
+        let wrapped = old.wrap(&key, &mut rng);
+        assert!(!both.is_current(&wrapped));
+        let rewrapped = both
+            .rewrap(&wrapped, &mut rng)
+            .expect("the old KEK is still configured");
+        assert_eq!(rewrapped.kek_id, "k2");
+        assert!(both.is_current(&rewrapped));
+        assert!(new.unwrap(&wrapped).is_err(), "the old wrapping needs the old KEK");
+        let opened = new
+            .unwrap(&rewrapped)
+            .expect("unwraps")
+            .open(&sealed, b"a")
+            .expect("opens");
+        assert_eq!(opened.as_slice(), b"secret");
+        assert!(
+            new.rewrap(&wrapped, &mut rng).is_err(),
+            "cannot re-wrap without the old KEK"
         );
     }
 
