@@ -32,6 +32,8 @@ get_url() { if [ "$scheme" = https ]; then curl --cacert .dev/tls/ca.pem "$@"; e
 
 step "migrate the four local stores"
 target/release/promptsales migrate
+# One least-privilege role per service (passwords in .dev/roles/); see docs/security-data.md.
+target/release/promptsales roles apply
 
 step "seed the stores (full profile: 1,000 campaigns, 500,000 customers)"
 # A store that already holds data is left alone (`promptsales seed --reset` reloads it).

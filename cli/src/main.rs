@@ -6,6 +6,7 @@ mod certs;
 mod compose;
 mod migrate;
 mod reencrypt;
+mod roles;
 mod seed;
 mod token;
 
@@ -33,16 +34,18 @@ enum Command {
     Token(token::Args),
     /// Re-wrap every stored data key under the active key-encryption key (KEK rotation).
     Reencrypt(reencrypt::Args),
+    /// Create, update or drop the least-privilege PostgreSQL role of each service.
+    Roles(roles::Args),
     /// Write a local CA and a TLS certificate per service, to run the stack over https.
     Certs(certs::Args),
+    /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
+    Cache(cache::Args),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Seeding rebuilds indexes for seconds on purpose: sqlx's slow-statement warnings are noise here.
     telemetry::init("info,sqlx=warn,sqlx::query=error");
-    /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
-    Cache(cache::Args),
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Seed(args) => seed::run(args).await,
@@ -50,7 +53,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Auth(args) => auth::run(args).await,
         Command::Token(args) => token::run(args).await,
         Command::Reencrypt(args) => reencrypt::run(args).await,
+        Command::Roles(args) => roles::run(args).await,
         Command::Certs(args) => certs::run(args),
+        Command::Cache(args) => cache::run(args).await,
     }
 }
-        Command::Cache(args) => cache::run(args).await,
