@@ -75,6 +75,13 @@ auth:
       jwks_url: $scheme://127.0.0.1:4400/jwks.json
       algorithms: [ES256]
 audit: {}
+# Redis at PROMPTSALES_REDIS_URL (the local one): responses cached (x-cache), persisted queries,
+# and a rate limit generous enough for exploring and for scripts.
+cache: {}
+apq: {}
+rate_limit:
+  requests: 6000
+  window_secs: 60
 YAML
 start() { # name port command...
   local name=$1 port=$2; shift 2

@@ -314,7 +314,13 @@ impl TestStack {
     /// status and the JSON body.
     pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
         let url = format!("http://{}{path}", self.gateway.addr);
-        let response = self.client.post(url).json(&body).send().await.expect("the gateway answers");
+        let response = self
+            .client
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
     }

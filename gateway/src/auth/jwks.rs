@@ -116,15 +116,23 @@ impl Jwks {
                 return known;
             }
         }
-        if let Err(e) = self.refresh(Some(kid)).await {
+        if let Err(e) = self.refresh_locked(Some(kid)).await {
             tracing::warn!(url = %self.url, error = %e, "JWKS refresh failed");
         }
         self.read().keys.get(kid).cloned()
     }
 
     /// Loads the keys: from the shared copy in Redis when it is there (and holds `kid`, when one
-    /// is wanted), else from the endpoint, whose document is then shared.
+    /// is wanted), else from the endpoint, whose document is then shared. Holds the refresh lock,
+    /// so a token that arrives during a refresh (the prefetch at start) waits for its keys instead
+    /// of finding an attempt just made and no keys yet.
     pub async fn refresh(&self, kid: Option<&str>) -> Result<(), JwksError> {
+        let _one_at_a_time = self.refresh.lock().await;
+        self.refresh_locked(kid).await
+    }
+
+    /// [`Jwks::refresh`], for a caller that holds the refresh lock.
+    async fn refresh_locked(&self, kid: Option<&str>) -> Result<(), JwksError> {
         self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
         if let Some((keys, age)) = self.read_shared().await
             && kid.is_none_or(|kid| keys.contains_key(kid))
