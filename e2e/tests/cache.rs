@@ -147,6 +147,37 @@ async fn should_answer_a_repeated_query_from_the_cache_with_the_same_body() {
 }
 
 #[tokio::test]
+async fn should_keep_reference_data_as_long_as_its_cache_control_hints_say() {
+    let prefix = Prefix::new(&shared_redis_url());
+    let stack = TestStack::builder().redis(&prefix.url, &prefix.prefix).start().await;
+    let reference = "{ channels { code name } markets { code name } }";
+
+    // Channel and Market carry @cacheControl(maxAge: 3600) in the ads subgraph; the supergraph
+    // carries it to the gateway.
+    let (x_cache, headers, body) = send(&stack, reference, &json!({})).await;
+    assert_eq!(x_cache, "miss");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(cache_control(&headers), "public, max-age=3600");
+    let (headers, cached) = until_hit(&stack, reference, &json!({})).await;
+    assert_eq!(cached, body);
+    let left: u64 = cache_control(&headers)
+        .trim_start_matches("public, max-age=")
+        .parse()
+        .unwrap_or_else(|_| panic!("{headers:?}"));
+    assert!(
+        (3590..=3600).contains(&left),
+        "a hit says what is left of the hour: {left}"
+    );
+
+    // Beside a field without a hint, the default holds for the whole response.
+    let mixed = "{ channels { code } campaigns(first: 1) { edges { node { id } } } }";
+    let (x_cache, headers, _) = send(&stack, mixed, &json!({})).await;
+    assert_eq!(x_cache, "miss");
+    assert_eq!(cache_control(&headers), "public, max-age=60");
+    prefix.clean().await;
+}
+
+#[tokio::test]
 async fn should_never_serve_one_scope_set_the_entry_of_another() {
     let prefix = Prefix::new(&shared_redis_url());
     let reader = TestStack::builder().redis(&prefix.url, &prefix.prefix).start().await;

@@ -162,7 +162,8 @@ impl Gateway {
             .into_static();
         let planner = Planner::new_from_supergraph(&parsed, QueryPlannerOptions::default())
             .map_err(|e| Error::Planner(e.to_string()))?;
-        let schema = SchemaIndex::new(&planner.consumer_schema.document);
+        let mut schema = SchemaIndex::new(&planner.consumer_schema.document);
+        schema.cache_hints = crate::cache::hints::CacheHints::new(&parsed);
         let scopes = ScopeRules::new(&parsed);
         let mut endpoints = planner.supergraph.subgraph_endpoint_map.clone();
         for (name, url) in &options.subgraph_urls {

@@ -50,6 +50,9 @@ pub struct SchemaIndex {
     pub types: HashMap<String, TypeInfo>,
     pub query: String,
     pub mutation: Option<String>,
+    /// The supergraph's `@cacheControl` hints, for the response cache (filled by the gateway:
+    /// the consumer schema this index is built from does not carry them).
+    pub cache_hints: crate::cache::hints::CacheHints,
 }
 
 impl SchemaIndex {
@@ -117,7 +120,12 @@ impl SchemaIndex {
                 .entry(leaf.to_owned())
                 .or_insert_with(|| info(Kind::Leaf, HashMap::default(), BTreeSet::new()));
         }
-        SchemaIndex { types, query, mutation }
+        SchemaIndex {
+            types,
+            query,
+            mutation,
+            cache_hints: Default::default(),
+        }
     }
 
     pub fn kind(&self, type_name: &str) -> Option<Kind> {

@@ -218,6 +218,21 @@ where
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
+/// `@cacheControl(maxAge: Int!)` on an object type or a field: how many seconds an answer that
+/// holds it may be served from the gateway's response cache. A response is as fresh as its
+/// least fresh part: the gateway takes the smallest `maxAge` of the composite fields it holds (a
+/// field's own hint, else its type's), and the cache's default for fields without one. Use it
+/// for data that changes rarely (reference data) to keep it longer than the default, or for
+/// volatile fields to keep them shorter. Subgraphs `@link` it (the `composable` URL) and
+/// `@composeDirective` carries it into the supergraph, where the gateway reads it.
+#[async_graphql::TypeDirective(
+    name = "cacheControl",
+    location = "FieldDefinition",
+    location = "Object",
+    composable = "https://promptsales.dev/cacheControl/v1.0"
+)]
+pub fn cache_control(max_age: i32) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! The response cache in Redis (`cache:` in the gateway's YAML file).
 //!
 //! A query's response is stored under a hash of the operation, its variables, the caller's scope
-//! set and organization and the supergraph ([`key`]), with the time it stays fresh
-//! (`default_max_age_secs`); Redis keeps it `grace_secs` longer, and within that grace it is served
+//! set and organization and the supergraph ([`key`]), with the time it stays fresh: the smallest
+//! `@cacheControl(maxAge)` hint along the response ([`hints`]), `default_max_age_secs` for the
+//! parts without one; Redis keeps it `grace_secs` longer, and within that grace it is served
 //! (`x-cache: stale`) when running the query again hits a subgraph that fails. Only queries that
 //! executed without any error are stored, never mutations, introspection or a response that
 //! carried decrypted PII: those are `x-cache: bypass` with `Cache-Control: private, no-store`.
@@ -17,6 +18,7 @@
 //! Redis being down or slow costs at most one command timeout per request, then nothing while
 //! the circuit breaker is open ([`promptsales_platform::redis`]): responses are the uncached ones.
 
+pub mod hints;
 pub mod key;
 mod tags;
 
@@ -328,7 +330,25 @@ impl ResponseCache {
             metrics::counter!("gateway_cache_total", "result" => "bypass").increment(1);
             return Reply::Body(body, Verdict::bypass());
         }
-        let max_age = self.options.default_max_age_secs;
+        // Tags (and the freshness hints along the response) before the reply: its Cache-Control
+        // says how long it may be kept. An entry that cannot be tagged could not be invalidated:
+        // it is not stored.
+        let tags = {
+            let (_, schema) = gateway.cache_view();
+            let data = outcome.response.data.as_ref().unwrap_or(&serde_json::Value::Null);
+            tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), data)
+        };
+        let Some(tags) = tags else {
+            tracing::debug!("response not stored: its document could not be read for tags");
+            metrics::counter!("gateway_cache_total", "result" => "bypass").increment(1);
+            return Reply::Body(body, Verdict::bypass());
+        };
+        let max_age = tags.max_age(self.options.default_max_age_secs);
+        if max_age == 0 {
+            // A hint of 0: this response is never kept.
+            metrics::counter!("gateway_cache_total", "result" => "bypass").increment(1);
+            return Reply::Body(body, Verdict::bypass());
+        }
         let entry = Entry {
             fresh_until_ms: now_ms() + max_age * 1000,
             body,
@@ -337,7 +357,7 @@ impl ResponseCache {
         let shared = prepared.shared;
         let cache = self.clone();
         // Stored after the reply: the client does not wait for Redis on a miss.
-        tokio::spawn(async move { cache.store(&gateway, &prepared, &outcome, &encoded, max_age).await });
+        tokio::spawn(async move { cache.store(&prepared, tags, &encoded, max_age).await });
         metrics::counter!("gateway_cache_total", "result" => "miss").increment(1);
         Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Miss, shared, max_age))
     }
@@ -347,15 +367,8 @@ impl ResponseCache {
         Reply::Executed(outcome, Some(Verdict::bypass()))
     }
 
-    async fn store(&self, gateway: &Gateway, prepared: &Prepared, outcome: &Outcome, encoded: &[u8], max_age: u64) {
+    async fn store(&self, prepared: &Prepared, tags: tags::Tags, encoded: &[u8], max_age: u64) {
         let Some(key) = &prepared.key else { return };
-        let (_, schema) = gateway.cache_view();
-        let data = outcome.response.data.as_ref().unwrap_or(&serde_json::Value::Null);
-        // An entry that cannot be tagged could not be invalidated: it is not stored.
-        let Some(tags) = tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), data) else {
-            tracing::debug!("response not stored: its document could not be read for tags");
-            return;
-        };
         let tag_keys = self.tag_keys(tags);
         let ttl = Duration::from_secs(max_age + self.options.grace_secs);
         if let Err(e) = self.redis.set_tagged(key, encoded, ttl, &tag_keys).await {

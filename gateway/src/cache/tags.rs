@@ -26,6 +26,22 @@ pub struct Tags {
     /// Types of which an object came back without its id: the response holds some entity of
     /// that type it cannot name, so dropping any one entity of the type must drop it too.
     pub unnamed: BTreeSet<String>,
+    /// The smallest `@cacheControl` hint of the composite fields walked (see [`super::hints`]).
+    pub hinted_max_age: Option<u64>,
+    /// A composite field without a hint was walked: the cache's default applies too.
+    pub unhinted: bool,
+}
+
+impl Tags {
+    /// How long the response may be served: the smallest hint along it, and `default` for the
+    /// fields without one (or when it holds no composite field at all).
+    pub fn max_age(&self, default: u64) -> u64 {
+        match self.hinted_max_age {
+            Some(hinted) if !self.unhinted => hinted,
+            Some(hinted) => hinted.min(default),
+            None => default,
+        }
+    }
 }
 
 /// The tags of `data`, the response of `query`'s operation `operation_name`, or `None` when the
@@ -152,10 +168,28 @@ impl<'a> Walker<'a> {
             if inner.is_empty() {
                 continue;
             }
+            self.hint(&candidates, field.name, &inner);
             self.tags.types.extend(inner.iter().map(|t| (*t).to_owned()));
             if let Some(value) = map.get(field.key) {
                 self.object(field.selection, &inner, value, false);
             }
+        }
+    }
+
+    /// Counts the freshness of the composite field `field` of one of `parents`, of one of the
+    /// object types `inner`: its own hint, else its type's (all of `inner` must have one).
+    fn hint(&mut self, parents: &[&str], field: &str, inner: &[&str]) {
+        let hints = &self.schema.cache_hints;
+        let hint = parents.iter().filter_map(|p| hints.field(p, field)).min().or_else(|| {
+            inner
+                .iter()
+                .map(|t| hints.object(t))
+                .collect::<Option<Vec<u64>>>()
+                .and_then(|ages| ages.into_iter().min())
+        });
+        match hint {
+            Some(age) => self.tags.hinted_max_age = Some(self.tags.hinted_max_age.map_or(age, |a| a.min(age))),
+            None => self.tags.unhinted = true,
         }
     }
 
@@ -281,5 +315,35 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn should_take_the_smallest_hint_along_the_response_and_the_default_where_there_is_none() {
+        let sdl = r#"
+            directive @cacheControl(maxAge: Int!) on FIELD_DEFINITION | OBJECT
+            type Query { reference: Reference! @cacheControl(maxAge: 7200) channels: [Channel!]! campaigns: [Campaign!]! }
+            type Campaign { id: ID! }
+            type Channel @cacheControl(maxAge: 3600) { id: ID! }
+            type Market @cacheControl(maxAge: 600) { id: ID! }
+            type Reference { channels: [Channel!]! markets: [Market!]! hot: [Channel!]! @cacheControl(maxAge: 5) }
+        "#;
+        let doc = graphql_tools::parser::parse_schema::<String>(sdl)
+            .expect("sdl")
+            .into_static();
+        let mut schema = SchemaIndex::new(&doc);
+        schema.cache_hints = crate::cache::hints::CacheHints::new(&doc);
+        let age =
+            |query: &str, data: serde_json::Value| collect(&schema, query, None, &data).expect("tags").max_age(60);
+        // Only reference data: its own hints, the smallest of them.
+        let data = json!({ "reference": { "channels": [{ "id": "c" }], "markets": [{ "id": "m" }] } });
+        assert_eq!(age("{ reference { channels { id } markets { id } } }", data), 600);
+        assert_eq!(age("{ channels { id } }", json!({ "channels": [{ "id": "c" }] })), 3600);
+        // A field hint wins over its type's.
+        let data = json!({ "reference": { "hot": [{ "id": "c" }] } });
+        assert_eq!(age("{ reference { hot { id } } }", data), 5);
+        // Anything without a hint keeps the default.
+        let data = json!({ "channels": [{ "id": "c" }], "campaigns": [{ "id": "1" }] });
+        assert_eq!(age("{ channels { id } campaigns { id } }", data), 60);
+        assert_eq!(age("{ campaigns { id } }", json!({ "campaigns": [] })), 60);
     }
 }

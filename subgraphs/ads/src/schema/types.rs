@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use promptsales_platform::gql::cache_control;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -226,8 +227,8 @@ impl CampaignMarket {
 pub struct Channel(pub store::Channel);
 
 /// A media channel ads run on (Instagram, e-mail …). Shared reference data: the id is UUIDv5 of
-/// the code, the same in every store.
-#[Object(requires_scopes = "ads:read")]
+/// the code, the same in every store. Changes about never: cached for an hour.
+#[Object(requires_scopes = "ads:read", directive = cache_control::apply(3600))]
 impl Channel {
     /// UUIDv5 of the code, the same in every store.
     async fn id(&self) -> ID {
@@ -254,7 +255,8 @@ impl Channel {
 pub struct Market(pub store::Market);
 
 /// A target market (a country or part of one). Shared reference data: the id is UUIDv5 of the code.
-#[Object(requires_scopes = "ads:read")]
+/// Changes about never: cached for an hour.
+#[Object(requires_scopes = "ads:read", directive = cache_control::apply(3600))]
 impl Market {
     /// UUIDv5 of the code, the same in every store.
     async fn id(&self) -> ID {
