@@ -563,6 +563,23 @@ async fn should_fetch_a_key_missing_from_the_shared_copy_and_share_the_new_docum
 }
 
 #[tokio::test]
+async fn should_accept_a_rotated_key_at_once_after_starting_from_an_older_shared_copy() {
+    let (old, new) = (rsa_key("2026-03"), ed_key("2026-04"));
+    let jwks = Jwks::serve(&[&old]).await;
+    let redis = test_redis();
+    // The default least time between two fetches of the endpoint (30 s): taking the shared copy
+    // at start is not a fetch, so a key rotated since that copy is fetched for the first token.
+    let a = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
+    query_as(&a, &sign(&old, &claims("")), ME).await;
+    jwks.publish(&new);
+    let b = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
+    query_as(&b, &sign(&new, &claims("")), ME).await;
+    assert_eq!(jwks.hits(), 2, "A's fetch, then B's for the rotated key");
+    let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
+    let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+}
+
+#[tokio::test]
 async fn should_validate_as_without_redis_when_redis_is_down() {
     let key = rsa_key("rsa-1");
     let jwks = Jwks::serve(&[&key]).await;

@@ -133,7 +133,6 @@ impl Jwks {
 
     /// [`Jwks::refresh`], for a caller that holds the refresh lock.
     async fn refresh_locked(&self, kid: Option<&str>) -> Result<(), JwksError> {
-        self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
         if let Some((keys, age)) = self.read_shared().await
             && kid.is_none_or(|kid| keys.contains_key(kid))
         {
@@ -143,6 +142,9 @@ impl Jwks {
             self.install(keys, fetched);
             return Ok(());
         }
+        // Only asking the endpoint counts against `min_refresh`: a copy taken from Redis (at
+        // start, say) that lacks a newly rotated key must not hold that key back for a while.
+        self.state.write().unwrap_or_else(|p| p.into_inner()).attempted = Some(Instant::now());
         let body = self.fetch().await?;
         // Parsed before it is shared: a broken document never reaches Redis.
         let keys = parse(&body)?;
