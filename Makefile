@@ -1,5 +1,5 @@
 # The two commands of the README. Each script says what it does; both can run on a fresh machine.
-.PHONY: up down test bench-gateway
+.PHONY: up down test bench-gateway bench-cache
 
 ## Install what is missing, start PostgreSQL and Redis, build, migrate and start the local stack.
 up:
@@ -16,3 +16,7 @@ test:
 ## Our gateway and Hive Router side by side on the local stack (prints a table; not part of test).
 bench-gateway:
 	@scripts/bench-gateway.sh
+
+## The Redis response cache: cached against uncached on the local stack (prints a table; not part of test).
+bench-cache:
+	@scripts/bench-cache.sh

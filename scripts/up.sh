@@ -76,11 +76,12 @@ auth:
       algorithms: [ES256]
 audit: {}
 # Redis at PROMPTSALES_REDIS_URL (the local one): responses cached (x-cache), persisted queries,
-# and a rate limit generous enough for exploring and for scripts.
+# and a rate limit generous enough for exploring, scripts and scripts/bench-cache.sh.
+# (bench-cache.sh cuts the file at the line above to start an uncached twin.)
 cache: {}
 apq: {}
 rate_limit:
-  requests: 6000
+  requests: 60000
   window_secs: 60
 YAML
 start() { # name port command...
@@ -93,11 +94,19 @@ start() { # name port command...
   fi
   echo $! > ".dev/pids/$name"
 }
-start auth 4400 target/release/promptsales auth --port 4400
-start content 4001 target/release/promptsales-content
-start ads 4002 target/release/promptsales-ads
-start crm 4003 target/release/promptsales-crm
-start sales 4004 target/release/promptsales-sales
+# Each service connects as its own least-privilege role (`promptsales roles apply` above), so a
+# subgraph can read and write only its own store. The gateway keeps the owner role: its audit
+# writer creates and drops the audit log's monthly partitions.
+role_url() { # service database
+  local role=promptsales_$1
+  printf 'postgres://%s:%s@127.0.0.1:5432/%s' "$role" "$(cat ".dev/roles/$role.password")" "$2"
+}
+start auth 4400 env PROMPTSALES_SALES_URL="$(role_url auth promptsales)" \
+  target/release/promptsales auth --port 4400
+start content 4001 env PROMPTSALES_CONTENT_URL="$(role_url content promptcontent)" target/release/promptsales-content
+start ads 4002 env PROMPTSALES_ADS_URL="$(role_url ads promptads)" target/release/promptsales-ads
+start crm 4003 env PROMPTSALES_CRM_URL="$(role_url crm promptcrm)" target/release/promptsales-crm
+start sales 4004 env PROMPTSALES_SALES_URL="$(role_url sales promptsales)" target/release/promptsales-sales
 start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz; do
   IFS=: read -r name port probe <<< "$entry"
