@@ -509,7 +509,8 @@ impl Gateway {
     }
 }
 
-fn select_operation<'d>(doc: &'d Document, name: Option<&str>) -> Option<&'d Op> {
+/// The operation `name` of `doc`, or its only one when no name is given.
+pub(crate) fn select_operation<'d>(doc: &'d Document, name: Option<&str>) -> Option<&'d Op> {
     let mut ops = doc.definitions.iter().filter_map(|d| match d {
         Definition::Operation(op) => Some(op),
         Definition::Fragment(_) => None,

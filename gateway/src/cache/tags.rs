@@ -56,7 +56,7 @@ pub fn collect(schema: &SchemaIndex, query: &str, operation_name: Option<&str>, 
             Definition::Operation(_) => None,
         })
         .collect();
-    let op = select_operation(&doc, operation_name.filter(|n| !n.is_empty()))?;
+    let op = crate::gateway::select_operation(&doc, operation_name.filter(|n| !n.is_empty()))?;
     let (root, selection) = match op {
         Op::SelectionSet(s) => (schema.query.clone(), s),
         Op::Query(q) => (schema.query.clone(), &q.selection_set),
@@ -70,28 +70,6 @@ pub fn collect(schema: &SchemaIndex, query: &str, operation_name: Option<&str>, 
     };
     walker.object(selection, &[root.as_str()], data, true);
     Some(walker.tags)
-}
-
-fn select_operation<'d>(doc: &'d Document, name: Option<&str>) -> Option<&'d Op> {
-    let mut ops = doc.definitions.iter().filter_map(|d| match d {
-        Definition::Operation(op) => Some(op),
-        Definition::Fragment(_) => None,
-    });
-    fn named(op: &Op) -> Option<&str> {
-        match op {
-            Op::SelectionSet(_) => None,
-            Op::Query(q) => q.name.as_deref(),
-            Op::Mutation(m) => m.name.as_deref(),
-            Op::Subscription(s) => s.name.as_deref(),
-        }
-    }
-    match name {
-        Some(n) => ops.find(|op| named(op) == Some(n)),
-        None => {
-            let first = ops.next()?;
-            ops.next().is_none().then_some(first)
-        }
-    }
 }
 
 struct Walker<'a> {
