@@ -281,17 +281,8 @@ impl TestStack {
 
     /// Sends an operation to the gateway; returns the status and the JSON body.
     pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(self.gateway_url())
-            .header("content-type", "application/json")
-            .header("accept", "application/graphql-response+json")
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the gateway answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        let (status, _, body) = self.post_with_headers(query, variables).await;
+        (status, body)
     }
 
     /// Sends an operation to the gateway; returns the status, the headers and the JSON body.

@@ -503,10 +503,18 @@ fn test_redis() -> Redis {
 
 /// The fixture stack behind a router whose authenticator shares keys through `redis`.
 async fn stack_sharing_keys(options: AuthOptions, redis: &Redis) -> Stack {
+    started_sharing_keys(options, redis, false).await
+}
+
+/// [`stack_sharing_keys`]; with `prefetch`, the keys are loaded first, as the binary does at start.
+async fn started_sharing_keys(options: AuthOptions, redis: &Redis, prefetch: bool) -> Stack {
     let mut stack = Stack::start().await;
     let auth = Authenticator::new(options)
         .expect("authenticator")
         .with_shared_keys(redis);
+    if prefetch {
+        auth.prefetch().await;
+    }
     stack.router = server::router_with_auth(
         stack.gateway.clone(),
         stack.key.clone(),
@@ -567,12 +575,13 @@ async fn should_accept_a_rotated_key_at_once_after_starting_from_an_older_shared
     let (old, new) = (rsa_key("2026-03"), ed_key("2026-04"));
     let jwks = Jwks::serve(&[&old]).await;
     let redis = test_redis();
-    // The default least time between two fetches of the endpoint (30 s): taking the shared copy
-    // at start is not a fetch, so a key rotated since that copy is fetched for the first token.
+    // The default least time between two fetches of the endpoint (30 s): B's start-up prefetch
+    // takes the shared copy (without the rotated key), which is not a fetch, so the rotated key
+    // is fetched for the first token instead of being refused for 30 s.
     let a = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
     query_as(&a, &sign(&old, &claims("")), ME).await;
     jwks.publish(&new);
-    let b = stack_sharing_keys(auth_options(&jwks, ""), &redis).await;
+    let b = started_sharing_keys(auth_options(&jwks, ""), &redis, true).await;
     query_as(&b, &sign(&new, &claims("")), ME).await;
     assert_eq!(jwks.hits(), 2, "A's fetch, then B's for the rotated key");
     let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
