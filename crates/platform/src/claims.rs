@@ -1,10 +1,15 @@
 //! The verified caller, as the gateway forwards it to subgraphs in one signed header,
-//! `x-promptsales-claims`: a compact JWS (HS256) with the subject, scopes, optional organization
-//! and the request id, valid for one minute. Subgraphs refuse any request without a valid one, so
+//! `x-promptsales-claims`: a compact JWS (HS256) with the subject, scopes and optional
+//! organization, valid for one minute (the request id travels beside it in `x-request-id`). Subgraphs refuse any request without a valid one, so
 //! a subgraph reached directly (bypassing the gateway) serves nobody.
 //!
 //! HS256 with a shared key keeps the check to one HMAC per request; the key is a deployment
 //! secret (`PROMPTSALES_CLAIMS_KEY`) known only to the gateway and the subgraphs.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -19,7 +24,7 @@ const AUDIENCE: &str = "promptsales-subgraphs";
 const LIFETIME_SECS: i64 = 60;
 
 /// Who is calling and what they may do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Claims {
     /// The token's subject (a user or a client id).
     pub sub: String,
@@ -28,7 +33,9 @@ pub struct Claims {
     /// The organization the caller belongs to; `None` for PromptSales staff, who see all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org: Option<Uuid>,
-    /// The gateway's request id, for logs on both sides.
+    /// A request id bound into the claims. The gateway leaves it out and sends the id in
+    /// `x-request-id`, so that a caller's claims sign to one header per second (see
+    /// [`ClaimsKey::sign`]); subgraphs take it from here when present, else from the header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rid: Option<String>,
 }
@@ -75,7 +82,20 @@ pub enum Error {
 pub struct ClaimsKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Headers signed during the current second. Signing is deterministic, so a caller's next
+    /// request in the same second gets the very header signing would give again, without the
+    /// JSON encoding, HMAC and base64 of it (a few percent of the gateway's work per request).
+    recent: Arc<Mutex<Recent>>,
 }
+
+#[derive(Default)]
+struct Recent {
+    second: i64,
+    signed: HashMap<Claims, String>,
+}
+
+/// How many distinct callers' headers one second keeps; beyond that, headers are signed afresh.
+const RECENT_CAPACITY: usize = 4096;
 
 impl std::fmt::Debug for ClaimsKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,6 +112,7 @@ impl ClaimsKey {
         Ok(ClaimsKey {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            recent: Arc::default(),
         })
     }
 
@@ -113,12 +134,31 @@ impl ClaimsKey {
 
     /// Signs claims for one request.
     pub fn sign(&self, claims: &Claims) -> String {
-        self.sign_for(claims, LIFETIME_SECS)
+        let now = chrono::Utc::now().timestamp();
+        {
+            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            if recent.second != now {
+                recent.second = now;
+                recent.signed.clear();
+            }
+            if let Some(header) = recent.signed.get(claims) {
+                return header.clone();
+            }
+        }
+        let header = self.sign_at(claims, now, LIFETIME_SECS);
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.second == now && recent.signed.len() < RECENT_CAPACITY {
+            recent.signed.insert(claims.clone(), header.clone());
+        }
+        header
     }
 
     /// Signs claims valid for `seconds` (a dev GraphiQL page keeps one for an hour).
     pub fn sign_for(&self, claims: &Claims, seconds: i64) -> String {
-        let now = chrono::Utc::now().timestamp();
+        self.sign_at(claims, chrono::Utc::now().timestamp(), seconds)
+    }
+
+    fn sign_at(&self, claims: &Claims, now: i64, seconds: i64) -> String {
         let wire = Wire {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -192,6 +232,23 @@ mod tests {
             "invalid x-promptsales-claims header: expired"
         );
         assert!(key.verify(Some("not.a.jwt")).is_err());
+    }
+
+    #[test]
+    fn should_reuse_a_header_only_for_the_same_claims() {
+        let key = ClaimsKey::random();
+        let a = Claims::staff("u1", &["ads:read"]);
+        let b = Claims {
+            rid: Some("r2".into()),
+            ..a.clone()
+        };
+        let (first_a, first_b) = (key.sign(&a), key.sign(&b));
+        assert_ne!(first_a, first_b);
+        assert_eq!(key.verify(Some(&first_a)).expect("valid"), a);
+        assert_eq!(key.verify(Some(&first_b)).expect("valid"), b);
+        // Signed again (from the memo, or afresh if the second turned): still the caller's own.
+        assert_eq!(key.verify(Some(&key.sign(&b))).expect("valid"), b);
+        assert_eq!(key.verify(Some(&key.sign(&a))).expect("valid"), a);
     }
 
     #[test]

@@ -94,12 +94,17 @@ pub fn per_request(store: Arc<dyn SalesStore>, loader_delay: Duration) -> gql::P
     })
 }
 
-pub(crate) fn actor_of(claims: &Claims) -> Actor {
+/// The caller, for the audit trail; the request id is the gateway's (`x-request-id`, or an older
+/// gateway's claims).
+pub(crate) fn actor_of(claims: &Claims, request_id: Option<&gql::RequestId>) -> Actor {
     Actor {
         subject: claims.sub.clone(),
         organization: claims.org,
         scopes: claims.scopes.clone(),
-        request_id: claims.rid.clone(),
+        request_id: claims
+            .rid
+            .clone()
+            .or_else(|| request_id.map(|r| r.0.clone()).filter(|r| r != "-")),
     }
 }
 
@@ -117,7 +122,9 @@ pub(crate) fn has_scope(ctx: &Context<'_>, scope: &str) -> bool {
 }
 
 pub(crate) fn actor(ctx: &Context<'_>) -> Actor {
-    ctx.data_opt::<Claims>().map(actor_of).unwrap_or_default()
+    ctx.data_opt::<Claims>()
+        .map(|c| actor_of(c, ctx.data_opt::<gql::RequestId>()))
+        .unwrap_or_default()
 }
 
 pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> &'a DataLoader<Loaders, HashMapCache> {

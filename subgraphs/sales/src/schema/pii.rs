@@ -164,7 +164,10 @@ impl Extension for AuditPiiResponses {
         let reads = ctx.data_opt::<PiiReads>().map(PiiReads::take).unwrap_or_default();
         if !reads.is_empty() {
             let store = ctx.data_unchecked::<Arc<dyn SalesStore>>();
-            let actor = ctx.data_opt::<Claims>().map(actor_of).unwrap_or_default();
+            let actor = ctx
+                .data_opt::<Claims>()
+                .map(|c| actor_of(c, ctx.data_opt::<RequestId>()))
+                .unwrap_or_default();
             if let Err(e) = store.record_pii_reads(&actor, &reads).await {
                 let request_id = ctx.data_opt::<RequestId>().map_or("-", |r| r.0.as_str()).to_owned();
                 tracing::error!(request_id, error = %e, "audit of personal data reads failed: response withheld");
