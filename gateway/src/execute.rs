@@ -15,10 +15,11 @@ use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 use crate::{
-    fetch::{FetchContext, Fetcher},
+    fetch::{FetchContext, Fetcher, RequestBody},
     json::{self, Location},
     response::GraphqlError,
     schema::SchemaIndex,
+    value::{Bodies, Val},
 };
 
 /// One execution of one plan.
@@ -27,14 +28,16 @@ pub struct Execution<'a> {
     pub schema: &'a SchemaIndex,
     pub ctx: &'a FetchContext,
     pub variables: &'a Map<String, Value>,
-    data: Mutex<Value>,
+    /// The subgraph bodies the merged data borrows from.
+    bodies: &'a Bodies,
+    data: Mutex<Val<'a>>,
     errors: Mutex<Vec<GraphqlError>>,
 }
 
-/// The entities of one `_entities` call: unique representations (moved into the fetch's
-/// variables when it is sent), and where each one's result goes.
-struct Entities {
-    representations: Vec<Value>,
+/// The entities of one `_entities` call: unique representations (written into the fetch's
+/// variables), and where each one's result goes.
+struct Entities<'a> {
+    representations: Vec<Val<'a>>,
     targets: Vec<Vec<Location>>,
 }
 
@@ -44,26 +47,28 @@ impl<'a> Execution<'a> {
         schema: &'a SchemaIndex,
         ctx: &'a FetchContext,
         variables: &'a Map<String, Value>,
+        bodies: &'a Bodies,
     ) -> Execution<'a> {
         Execution {
             fetcher,
             schema,
             ctx,
             variables,
-            data: Mutex::new(Value::Object(Map::new())),
+            bodies,
+            data: Mutex::new(Val::Object(Vec::new())),
             errors: Mutex::new(Vec::new()),
         }
     }
 
     /// The merged data and the errors collected on the way.
-    pub fn finish(self) -> (Value, Vec<GraphqlError>) {
+    pub fn finish(self) -> (Val<'a>, Vec<GraphqlError>) {
         (
             self.data.into_inner().unwrap_or_else(|p| p.into_inner()),
             self.errors.into_inner().unwrap_or_else(|p| p.into_inner()),
         )
     }
 
-    fn data(&self) -> std::sync::MutexGuard<'_, Value> {
+    fn data(&self) -> std::sync::MutexGuard<'_, Val<'a>> {
         // Locks are only held in synchronous sections, so a poisoned lock means a panic elsewhere
         // mid-merge; its data is still the best answer we have.
         self.data.lock().unwrap_or_else(|p| p.into_inner())
@@ -111,19 +116,22 @@ impl<'a> Execution<'a> {
         .boxed()
     }
 
-    fn fetch_variables(&self, usages: Option<&std::collections::BTreeSet<String>>) -> Map<String, Value> {
-        usages
-            .into_iter()
-            .flatten()
-            .filter_map(|name| self.variables.get(name).map(|v| (name.clone(), v.clone())))
-            .collect()
+    /// The request for a fetch, with the client's variables it uses.
+    fn request(&self, query: &str, usages: Option<&std::collections::BTreeSet<String>>) -> RequestBody {
+        let mut body = RequestBody::new(query);
+        for name in usages.into_iter().flatten() {
+            if let Some(value) = self.variables.get(name) {
+                body.json_variable(name, value);
+            }
+        }
+        body
     }
 
     async fn root_fetch(&self, f: &FetchNode) {
-        let variables = self.fetch_variables(f.variable_usages.as_ref());
+        let body = self.request(&f.operation.document_str, f.variable_usages.as_ref());
         let result = self
             .fetcher
-            .fetch(&f.service_name, &f.operation.document_str, variables, self.ctx)
+            .fetch(&f.service_name, body.finish(), self.ctx, self.bodies)
             .await;
         match result {
             Ok(mut response) => {
@@ -149,7 +157,7 @@ impl<'a> Execution<'a> {
         paths: &[&FlattenNodePath],
         requires: &SelectionSet,
         rewrites: Option<&Vec<FetchRewrite>>,
-    ) -> Entities {
+    ) -> Entities<'a> {
         let data = self.data();
         // Representations by a hash of their value; equal hashes are compared before sharing.
         let mut seen: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
@@ -162,13 +170,13 @@ impl<'a> Execution<'a> {
                 let Some(object) = json::get(&data, &location) else {
                     continue;
                 };
-                let Some(mut rep) = json::project(object, requires, self.schema) else {
+                let Some(mut rep) = json::project(object, &requires.items, self.schema) else {
                     continue;
                 };
                 if let Some(r) = rewrites {
                     json::rewrite(&mut rep, r, self.schema);
                 }
-                let same = seen.entry(json::fingerprint(&rep)).or_default();
+                let same = seen.entry(rep.fingerprint()).or_default();
                 let index = match same.iter().copied().find(|i| out.representations[*i] == rep) {
                     Some(i) => i,
                     None => {
@@ -188,21 +196,20 @@ impl<'a> Execution<'a> {
         let Some(requires) = &f.requires else {
             return self.root_fetch(f).await;
         };
-        let mut entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
+        let entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
         if entities.representations.is_empty() {
             return;
         }
-        let mut variables = self.fetch_variables(f.variable_usages.as_ref());
+        let mut body = self.request(&f.operation.document_str, f.variable_usages.as_ref());
+        body.representations("representations", &entities.representations);
         let selection = entities_selection(&f.operation.document.operation.selection_set, None);
-        let representations = std::mem::take(&mut entities.representations);
-        variables.insert("representations".into(), Value::Array(representations));
         let result = self
             .fetcher
-            .fetch(&f.service_name, &f.operation.document_str, variables, self.ctx)
+            .fetch(&f.service_name, body.finish(), self.ctx, self.bodies)
             .await;
         match result {
             Ok(mut response) => {
-                let list = response.data.get_mut("_entities").map(Value::take);
+                let list = response.data.take("_entities");
                 let missing = self.merge_entities(list, &entities, f.output_rewrites.as_ref());
                 self.map_errors(response.errors, "_entities", &entities, &missing, &f.service_name);
             }
@@ -211,7 +218,7 @@ impl<'a> Execution<'a> {
     }
 
     async fn batch_fetch(&self, b: &BatchFetchNode) {
-        let mut batches: Vec<Entities> = b
+        let batches: Vec<Entities<'a>> = b
             .entity_batch
             .aliases
             .iter()
@@ -226,22 +233,19 @@ impl<'a> Execution<'a> {
         if batches.iter().all(|e| e.representations.is_empty()) {
             return;
         }
-        let mut variables = self.fetch_variables(b.variable_usages.as_ref());
-        for (alias, entities) in b.entity_batch.aliases.iter().zip(&mut batches) {
-            variables.insert(
-                alias.representations_variable_name.clone(),
-                Value::Array(std::mem::take(&mut entities.representations)),
-            );
+        let mut body = self.request(&b.operation.document_str, b.variable_usages.as_ref());
+        for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
+            body.representations(&alias.representations_variable_name, &entities.representations);
         }
         let result = self
             .fetcher
-            .fetch(&b.service_name, &b.operation.document_str, variables, self.ctx)
+            .fetch(&b.service_name, body.finish(), self.ctx, self.bodies)
             .await;
         match result {
             Ok(mut response) => {
                 let mut missing = Vec::new();
                 for (alias, entities) in b.entity_batch.aliases.iter().zip(&batches) {
-                    let list = response.data.get_mut(&alias.alias).map(Value::take);
+                    let list = response.data.take(&alias.alias);
                     missing.push(self.merge_entities(list, entities, alias.output_rewrites.as_ref()));
                 }
                 let mut by_alias: HashMap<&str, Vec<Value>> = HashMap::new();
@@ -279,12 +283,12 @@ impl<'a> Execution<'a> {
     /// Merges the entities a subgraph returned; says which ones came back null (or not at all).
     fn merge_entities(
         &self,
-        list: Option<Value>,
-        entities: &Entities,
+        list: Option<Val<'a>>,
+        entities: &Entities<'a>,
         rewrites: Option<&Vec<FetchRewrite>>,
     ) -> Vec<bool> {
         let mut missing = vec![true; entities.targets.len()];
-        let Some(Value::Array(items)) = list else {
+        let Some(Val::List(items)) = list else {
             return missing;
         };
         let mut data = self.data();
@@ -314,7 +318,9 @@ impl<'a> Execution<'a> {
     /// Subgraph errors at `[_entities, i, …rest]` move to every place entity `i` stands in the
     /// response. Some subgraphs (async-graphql 7) leave the index out (`[_entities, field]`); such
     /// an error is put on the entities that came back null.
-    fn map_errors(&self, errors: Vec<Value>, root: &str, entities: &Entities, missing: &[bool], subgraph: &str) {
+    fn map_errors(&self, errors: Vec<Value>, root: &str, entities: &Entities<'a>, missing: &[bool], subgraph: &str) {
+        let mut out = Vec::new();
+        let data = self.data();
         for raw in errors {
             let error = GraphqlError::from_subgraph(&raw, subgraph);
             let (indexes, rest): (Vec<usize>, Vec<Value>) = match error.path.as_deref() {
@@ -332,14 +338,18 @@ impl<'a> Execution<'a> {
                 .flatten()
                 .collect();
             if targets.is_empty() {
-                self.error(GraphqlError { path: None, ..error });
+                out.push(GraphqlError { path: None, ..error });
                 continue;
             }
             for location in targets {
-                let mut path = location.clone();
+                let mut path = json::path(&data, location);
                 path.extend(rest.iter().cloned());
-                self.error(error.clone().with_path(path));
+                out.push(error.clone().with_path(path));
             }
+        }
+        drop(data);
+        for e in out {
+            self.error(e);
         }
     }
 
@@ -348,17 +358,14 @@ impl<'a> Execution<'a> {
         &self,
         e: &crate::fetch::FetchError,
         subgraph: &str,
-        entities: &Entities,
+        entities: &Entities<'a>,
         selection: Option<&SelectionSet>,
     ) {
         let data = self.data();
         let mut errors = Vec::new();
         for location in entities.targets.iter().flatten() {
-            let typename = json::get(&data, location)
-                .and_then(|o| o.get("__typename"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let mut path = location.clone();
+            let typename = json::get(&data, location).and_then(Val::typename).unwrap_or_default();
+            let mut path = json::path(&data, location);
             if let Some(field) = selection.and_then(|s| first_field_for(s, typename, self.schema)) {
                 path.push(Value::from(field));
             }
@@ -368,6 +375,23 @@ impl<'a> Execution<'a> {
         for err in errors {
             self.error(err);
         }
+    }
+}
+
+/// How many fetches a plan can run at most (every fetch node, both branches of a condition):
+/// the room the execution's [`Bodies`] need.
+pub fn fetch_count(node: &PlanNode) -> usize {
+    match node {
+        PlanNode::Fetch(_) | PlanNode::BatchFetch(_) => 1,
+        PlanNode::Sequence(s) => s.nodes.iter().map(fetch_count).sum(),
+        PlanNode::Parallel(p) => p.nodes.iter().map(fetch_count).sum(),
+        PlanNode::Flatten(f) => fetch_count(&f.node),
+        PlanNode::Condition(c) => [&c.if_clause, &c.else_clause]
+            .into_iter()
+            .flatten()
+            .map(|n| fetch_count(n))
+            .sum(),
+        PlanNode::Subscription(_) | PlanNode::Defer(_) => 0,
     }
 }
 

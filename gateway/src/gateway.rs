@@ -22,14 +22,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{
-    execute::Execution,
+    execute::{Execution, fetch_count},
     fetch::{FetchContext, Fetcher},
     introspection::Introspection,
     limits::{self, Limits},
-    response::{GraphqlError, Response},
+    response::{Data, GraphqlError, Response},
     schema::SchemaIndex,
     scopes::{self, Coordinate, ScopeRules},
     shape::Shaper,
+    value::Bodies,
 };
 
 /// Why the gateway could not start.
@@ -39,8 +40,10 @@ pub enum Error {
     Parse(String),
     #[error("the supergraph cannot be planned over: {0}")]
     Planner(String),
-    #[error("the HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
+    #[error("the subgraph client: {0}")]
+    Client(#[from] crate::fetch::ClientError),
+    #[error("the JWKS client: {0}")]
+    JwksClient(#[from] reqwest::Error),
 }
 
 /// How the gateway treats operations and subgraphs.
@@ -489,20 +492,21 @@ impl Gateway {
                 };
             }
         };
-        let execution = Execution::new(&self.fetcher, &self.schema, ctx, &variables);
+        let bodies = Bodies::new(plan.node.as_ref().map_or(0, fetch_count));
+        let execution = Execution::new(&self.fetcher, &self.schema, ctx, &variables, &bodies);
         if let Some(node) = &plan.node {
             execution.run(node).await;
         }
         let (data, subgraph_errors) = execution.finish();
         let mut errors = denied.errors;
         errors.extend(subgraph_errors);
-        let mut shaper = Shaper::new(&self.schema, fragments, &variables, &mut errors, &denied.concrete);
-        let data = shaper.shape_root(&root_type, selection, &data);
+        let shaper = Shaper::new(&self.schema, fragments, &variables, &mut errors, &denied.concrete);
+        let data = shaper.shape_root(&root_type, selection, &data, bodies.kept_bytes());
         Outcome {
             operation: None,
             status: 200,
             response: Response {
-                data: Some(data),
+                data: Some(Data::Text(data)),
                 errors,
             },
         }

@@ -132,7 +132,7 @@ impl Introspection {
             .collect();
         let data = response.data.into_json().unwrap_or(Value::Null);
         Response {
-            data: Some(data),
+            data: Some(data.into()),
             errors,
         }
     }

@@ -1,21 +1,23 @@
-//! Walking and merging JSON trees: entity locations along plan paths, `requires` projections,
-//! the planner's input/output rewrites, and deep merges of subgraph results.
+//! Walking and merging the response tree: entity locations along plan paths, `requires`
+//! projections, the planner's input/output rewrites, and deep merges of subgraph results.
+
+use std::borrow::Cow;
 
 use hive_router_query_planner::{
-    ast::{selection_item::SelectionItem, selection_set::SelectionSet},
+    ast::selection_item::SelectionItem,
     planner::plan_nodes::{FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment},
 };
-use std::hash::Hasher;
+use serde_json::Value;
 
-use serde_json::{Map, Value};
+use crate::{schema::SchemaIndex, value::Val};
 
-use crate::schema::SchemaIndex;
-
-/// A concrete place in the response: keys and list indexes.
-pub type Location = Vec<Value>;
+/// A concrete place in the response: at each level, the position of a member in its object or
+/// of an item in its list. Merges only ever append members, so a location stays valid while the
+/// response grows; [`path`] gives its keys and indexes for an error.
+pub type Location = Vec<u32>;
 
 /// Every non-null object reached along a flatten path (`products.@.reviews.@|[Review]`).
-pub fn locations(root: &Value, path: &[FlattenNodePathSegment], schema: &SchemaIndex) -> Vec<Location> {
+pub fn locations(root: &Val, path: &[FlattenNodePathSegment], schema: &SchemaIndex) -> Vec<Location> {
     let mut out = Vec::new();
     let mut here = Vec::new();
     walk(root, path, schema, &mut here, &mut out);
@@ -23,7 +25,7 @@ pub fn locations(root: &Value, path: &[FlattenNodePathSegment], schema: &SchemaI
 }
 
 fn walk(
-    value: &Value,
+    value: &Val,
     path: &[FlattenNodePathSegment],
     schema: &SchemaIndex,
     here: &mut Location,
@@ -31,11 +33,11 @@ fn walk(
 ) {
     let Some((first, rest)) = path.split_first() else {
         match value {
-            Value::Object(_) => out.push(here.clone()),
+            Val::Object(_) => out.push(here.clone()),
             // A list at the end of a path (no trailing `@`): its items are the entities.
-            Value::Array(items) => {
+            Val::List(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    here.push(Value::from(i));
+                    here.push(i as u32);
                     walk(item, path, schema, here, out);
                     here.pop();
                 }
@@ -45,22 +47,22 @@ fn walk(
         return;
     };
     match (first, value) {
-        (FlattenNodePathSegment::Field(key), Value::Object(map)) => {
-            if let Some(next) = map.get(key) {
-                here.push(Value::from(key.as_str()));
-                walk(next, rest, schema, here, out);
+        (FlattenNodePathSegment::Field(key), Val::Object(members)) => {
+            if let Some(i) = members.iter().position(|(k, _)| k == key) {
+                here.push(i as u32);
+                walk(&members[i].1, rest, schema, here, out);
                 here.pop();
             }
         }
-        (FlattenNodePathSegment::List, Value::Array(items)) => {
+        (FlattenNodePathSegment::List, Val::List(items)) => {
             for (i, item) in items.iter().enumerate() {
-                here.push(Value::from(i));
+                here.push(i as u32);
                 walk(item, rest, schema, here, out);
                 here.pop();
             }
         }
-        (FlattenNodePathSegment::TypeCondition(types), Value::Object(map)) => {
-            let typename = map.get("__typename").and_then(Value::as_str).unwrap_or_default();
+        (FlattenNodePathSegment::TypeCondition(types), Val::Object(_)) => {
+            let typename = value.typename().unwrap_or_default();
             if types.iter().any(|t| schema.applies(t, typename)) {
                 walk(value, rest, schema, here, out);
             }
@@ -69,83 +71,108 @@ fn walk(
     }
 }
 
-pub fn get<'v>(root: &'v Value, at: &[Value]) -> Option<&'v Value> {
-    at.iter().try_fold(root, |v, seg| match seg {
-        Value::String(k) => v.get(k.as_str()),
-        Value::Number(n) => v.get(n.as_u64()? as usize),
+fn child<'v, 'a>(value: &'v Val<'a>, i: u32) -> Option<&'v Val<'a>> {
+    match value {
+        Val::Object(members) => members.get(i as usize).map(|(_, v)| v),
+        Val::List(items) => items.get(i as usize),
+        _ => None,
+    }
+}
+
+pub fn get<'v, 'a>(root: &'v Val<'a>, at: &[u32]) -> Option<&'v Val<'a>> {
+    at.iter().try_fold(root, |v, i| child(v, *i))
+}
+
+pub fn get_mut<'v, 'a>(root: &'v mut Val<'a>, at: &[u32]) -> Option<&'v mut Val<'a>> {
+    at.iter().try_fold(root, |v, i| match v {
+        Val::Object(members) => members.get_mut(*i as usize).map(|(_, v)| v),
+        Val::List(items) => items.get_mut(*i as usize),
         _ => None,
     })
 }
 
-pub fn get_mut<'v>(root: &'v mut Value, at: &[Value]) -> Option<&'v mut Value> {
-    at.iter().try_fold(root, |v, seg| match seg {
-        Value::String(k) => v.get_mut(k.as_str()),
-        Value::Number(n) => v.get_mut(n.as_u64()? as usize),
-        _ => None,
-    })
+/// The response path of a location: member keys and list indexes.
+pub fn path(root: &Val, at: &[u32]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(at.len());
+    let mut here = root;
+    for i in at {
+        match here {
+            Val::Object(members) => match members.get(*i as usize) {
+                Some((k, v)) => {
+                    out.push(Value::from(k.as_ref()));
+                    here = v;
+                }
+                None => break,
+            },
+            Val::List(items) => match items.get(*i as usize) {
+                Some(v) => {
+                    out.push(Value::from(*i));
+                    here = v;
+                }
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    out
 }
 
 /// The entity representation of `object` that a `requires` selection asks for; `None` when the
 /// object is of none of the types the selection names.
-pub fn project(object: &Value, requires: &SelectionSet, schema: &SchemaIndex) -> Option<Value> {
-    let Value::Object(map) = object else {
+pub fn project<'a>(object: &Val<'a>, requires: &[SelectionItem], schema: &SchemaIndex) -> Option<Val<'a>> {
+    let Val::Object(_) = object else {
         return None;
     };
-    let typename = map.get("__typename").and_then(Value::as_str)?;
-    let mut out = Map::new();
+    let typename = object.typename()?;
+    let mut out = Vec::new();
     let mut matched = false;
-    for item in &requires.items {
+    for item in requires {
         match item {
             SelectionItem::InlineFragment(f)
                 if schema.applies(&f.type_condition, typename) || f.type_condition == typename =>
             {
                 matched = true;
-                project_into(map, &f.selections, schema, &mut out);
+                project_into(object, &f.selections.items, schema, &mut out);
             }
             SelectionItem::Field(_) => {
                 matched = true;
-                project_into(
-                    map,
-                    &SelectionSet {
-                        items: vec![item.clone()],
-                    },
-                    schema,
-                    &mut out,
-                );
+                project_into(object, std::slice::from_ref(item), schema, &mut out);
             }
             _ => {}
         }
     }
-    matched.then_some(Value::Object(out))
+    matched.then_some(Val::Object(out))
 }
 
-fn project_into(
-    map: &Map<String, Value>,
-    selection: &SelectionSet,
+fn project_into<'a>(
+    object: &Val<'a>,
+    selection: &[SelectionItem],
     schema: &SchemaIndex,
-    out: &mut Map<String, Value>,
+    out: &mut Vec<(Cow<'a, str>, Val<'a>)>,
 ) {
-    let typename = map.get("__typename").and_then(Value::as_str).unwrap_or_default();
-    for item in &selection.items {
+    let Val::Object(members) = object else { return };
+    let typename = object.typename().unwrap_or_default();
+    for item in selection {
         match item {
             SelectionItem::Field(f) => {
                 let key = f.selection_identifier();
-                let Some(v) = map.get(key) else { continue };
+                let Some((name, v)) = members.iter().find(|(k, _)| k == key) else {
+                    continue;
+                };
                 let projected = if f.selections.is_empty() {
                     v.clone()
                 } else {
-                    project_value(v, &f.selections, schema)
+                    project_value(v, &f.selections.items, schema)
                 };
-                match (out.get_mut(key), projected) {
-                    (Some(existing), Value::Object(new)) => merge(existing, Value::Object(new)),
-                    (_, projected) => {
-                        out.insert(key.to_owned(), projected);
-                    }
+                match (out.iter_mut().find(|(k, _)| k == key), projected) {
+                    (Some((_, existing)), new @ Val::Object(_)) => merge(existing, new),
+                    (Some((_, existing)), projected) => *existing = projected,
+                    (None, projected) => out.push((name.clone(), projected)),
                 }
             }
             SelectionItem::InlineFragment(f) => {
                 if schema.applies(&f.type_condition, typename) || f.type_condition == typename {
-                    project_into(map, &f.selections, schema, out);
+                    project_into(object, &f.selections.items, schema, out);
                 }
             }
             SelectionItem::FragmentSpread(_) => {}
@@ -153,52 +180,67 @@ fn project_into(
     }
 }
 
-fn project_value(v: &Value, selection: &SelectionSet, schema: &SchemaIndex) -> Value {
+fn project_value<'a>(v: &Val<'a>, selection: &[SelectionItem], schema: &SchemaIndex) -> Val<'a> {
     match v {
-        Value::Object(map) => {
-            let mut out = Map::new();
-            project_into(map, selection, schema, &mut out);
-            Value::Object(out)
+        Val::Object(_) => {
+            let mut out = Vec::new();
+            project_into(v, selection, schema, &mut out);
+            Val::Object(out)
         }
-        Value::Array(items) => Value::Array(items.iter().map(|i| project_value(i, selection, schema)).collect()),
+        Val::List(items) => Val::List(items.iter().map(|i| project_value(i, selection, schema)).collect()),
         other => other.clone(),
     }
 }
 
 /// Applies the planner's rewrites (set `__typename` of an interface object, rename an aliased key).
-pub fn rewrite(value: &mut Value, rewrites: &[FetchRewrite], schema: &SchemaIndex) {
+pub fn rewrite(value: &mut Val, rewrites: &[FetchRewrite], schema: &SchemaIndex) {
     for r in rewrites {
         match r {
-            FetchRewrite::ValueSetter(s) => apply(value, &s.path, schema, &mut |parent, key| {
-                parent.insert(key.to_owned(), Value::from(s.set_value_to.as_str()));
+            FetchRewrite::ValueSetter(s) => apply(value, &s.path, schema, &mut |members, key| {
+                let new = Val::Str(Cow::Owned(s.set_value_to.clone()));
+                match members.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, v)) => *v = new,
+                    None => members.push((Cow::Owned(key.to_owned()), new)),
+                }
             }),
-            FetchRewrite::KeyRenamer(k) => apply(value, &k.path, schema, &mut |parent, key| {
-                if let Some(v) = parent.remove(key) {
-                    parent.insert(k.rename_key_to.clone(), v);
+            FetchRewrite::KeyRenamer(k) => apply(value, &k.path, schema, &mut |members, key| {
+                let to = k.rename_key_to.as_str();
+                let Some(i) = members.iter().position(|(name, _)| name == key) else {
+                    return;
+                };
+                // Renamed in place; a member already holding the new name takes the value.
+                match members.iter().position(|(name, _)| name == to) {
+                    Some(j) if j != i => {
+                        members[j].1 = std::mem::take(&mut members[i].1);
+                        members.remove(i);
+                    }
+                    _ => members[i].0 = Cow::Owned(to.to_owned()),
                 }
             }),
         }
     }
 }
 
-fn apply(
-    value: &mut Value,
+type Members<'a> = Vec<(Cow<'a, str>, Val<'a>)>;
+
+fn apply<'a>(
+    value: &mut Val<'a>,
     path: &[FetchNodePathSegment],
     schema: &SchemaIndex,
-    action: &mut dyn FnMut(&mut Map<String, Value>, &str),
+    action: &mut dyn FnMut(&mut Members<'a>, &str),
 ) {
     match value {
-        Value::Array(items) => items.iter_mut().for_each(|i| apply(i, path, schema, action)),
-        Value::Object(map) => match path {
+        Val::List(items) => items.iter_mut().for_each(|i| apply(i, path, schema, action)),
+        Val::Object(members) => match path {
             [] => {}
-            [FetchNodePathSegment::Key(key)] => action(map, key),
+            [FetchNodePathSegment::Key(key)] => action(members, key),
             [FetchNodePathSegment::Key(key), rest @ ..] => {
-                if let Some(next) = map.get_mut(key) {
+                if let Some((_, next)) = members.iter_mut().find(|(k, _)| k == key) {
                     apply(next, rest, schema, action);
                 }
             }
             [FetchNodePathSegment::TypenameEquals(types), rest @ ..] => {
-                let typename = map.get("__typename").and_then(Value::as_str).unwrap_or_default();
+                let typename = value.typename().unwrap_or_default();
                 if types.iter().any(|t| t == typename || schema.applies(t, typename)) {
                     apply(value, rest, schema, action);
                 }
@@ -208,72 +250,24 @@ fn apply(
     }
 }
 
-/// A hash of a JSON value, for finding equal values without serialising them. Object keys are
-/// hashed in their order: two equal objects built in different key orders only miss sharing.
-pub fn fingerprint(value: &Value) -> u64 {
-    let mut hasher = rustc_hash::FxHasher::default();
-    hash_value(value, &mut hasher);
-    hasher.finish()
-}
-
-fn hash_value(value: &Value, h: &mut rustc_hash::FxHasher) {
-    match value {
-        Value::Null => h.write_u8(0),
-        Value::Bool(b) => {
-            h.write_u8(1);
-            h.write_u8(u8::from(*b));
-        }
-        Value::Number(n) => {
-            h.write_u8(2);
-            match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => h.write_i64(i),
-                (None, Some(u), _) => h.write_u64(u),
-                (None, None, Some(f)) => h.write_u64(f.to_bits()),
-                _ => {}
-            }
-        }
-        Value::String(s) => {
-            h.write_u8(3);
-            h.write(s.as_bytes());
-            h.write_u8(0xff);
-        }
-        Value::Array(items) => {
-            h.write_u8(4);
-            h.write_usize(items.len());
-            items.iter().for_each(|i| hash_value(i, h));
-        }
-        Value::Object(map) => {
-            h.write_u8(5);
-            h.write_usize(map.len());
-            for (k, v) in map {
-                h.write(k.as_bytes());
-                h.write_u8(0xff);
-                hash_value(v, h);
-            }
-        }
-    }
-}
-
-/// Deep-merges `src` into `dst`: objects key by key, lists of equal length item by item. A null
-/// from one subgraph never erases a value another subgraph already gave.
-pub fn merge(dst: &mut Value, src: Value) {
+/// Deep-merges `src` into `dst`: objects key by key (new keys appended), lists of equal length
+/// item by item. A null from one subgraph never erases a value another subgraph already gave.
+pub fn merge<'a>(dst: &mut Val<'a>, src: Val<'a>) {
     match (dst, src) {
-        (Value::Object(d), Value::Object(s)) => {
+        (Val::Object(d), Val::Object(s)) => {
             for (k, v) in s {
-                match d.get_mut(&k) {
-                    Some(existing) => merge(existing, v),
-                    None => {
-                        d.insert(k, v);
-                    }
+                match d.iter_mut().find(|(dk, _)| *dk == k) {
+                    Some((_, existing)) => merge(existing, v),
+                    None => d.push((k, v)),
                 }
             }
         }
-        (Value::Array(d), Value::Array(s)) if d.len() == s.len() => {
+        (Val::List(d), Val::List(s)) if d.len() == s.len() => {
             for (dv, sv) in d.iter_mut().zip(s) {
                 merge(dv, sv);
             }
         }
-        (_, Value::Null) => {}
+        (_, Val::Null) => {}
         (d, s) => *d = s,
     }
 }

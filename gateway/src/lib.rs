@@ -20,5 +20,6 @@ mod schema;
 mod scopes;
 pub mod server;
 mod shape;
+pub mod value;
 
 pub use gateway::{Gateway, Options, Outcome, Request};

@@ -58,11 +58,59 @@ impl GraphqlError {
     }
 }
 
+/// The `data` of a response: a JSON tree (introspection), or JSON text the gateway wrote
+/// while shaping the subgraphs' answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Json(Value),
+    Text(Vec<u8>),
+}
+
+impl Data {
+    pub fn is_null(&self) -> bool {
+        match self {
+            Data::Json(v) => v.is_null(),
+            Data::Text(t) => t.as_slice() == b"null",
+        }
+    }
+
+    /// As a JSON tree (the response cache's tag walk; tests).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Data::Json(v) => v.clone(),
+            // The shaper writes valid JSON; anything else would be a bug, shown as null.
+            Data::Text(t) => serde_json::from_slice(t).unwrap_or(Value::Null),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Data::Json(v) => serde_json::to_writer(out, v).expect("writing JSON to a vector cannot fail"),
+            Data::Text(t) => out.extend_from_slice(t),
+        }
+    }
+}
+
+impl From<Value> for Data {
+    fn from(v: Value) -> Data {
+        Data::Json(v)
+    }
+}
+
+impl Serialize for Data {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Data::Json(v) => v.serialize(s),
+            Data::Text(_) => self.to_value().serialize(s),
+        }
+    }
+}
+
 /// `{"data": …, "errors": […]}`; `data` is absent when execution never started.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Response {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
+    pub data: Option<Data>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<GraphqlError>,
 }
@@ -72,6 +120,56 @@ impl Response {
         Response {
             data: None,
             errors: vec![error],
+        }
+    }
+
+    /// The response as JSON text: `data` copied as the shaper wrote it, not parsed again.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(match &self.data {
+            Some(Data::Text(t)) => t.len() + 16,
+            _ => 256,
+        });
+        out.push(b'{');
+        if let Some(data) = &self.data {
+            out.extend_from_slice(b"\"data\":");
+            data.write(&mut out);
+        }
+        if !self.errors.is_empty() {
+            if self.data.is_some() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"errors\":");
+            serde_json::to_writer(&mut out, &self.errors).expect("writing JSON to a vector cannot fail");
+        }
+        out.push(b'}');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_data_and_errors_read_back_as_serde_writes_them() {
+        let error = GraphqlError::new("boom")
+            .with_code("X")
+            .with_path(vec![Value::from("a"), Value::from(0)]);
+        let cases = [
+            Response::default(),
+            Response::request_error(error.clone()),
+            Response {
+                data: Some(Data::Text(br#"{"a":[{"b":"c\"d"}]}"#.to_vec())),
+                errors: vec![error],
+            },
+            Response {
+                data: Some(Data::Json(serde_json::json!({"x": 1}))),
+                errors: Vec::new(),
+            },
+        ];
+        for response in cases {
+            let ours: Value = serde_json::from_slice(&response.to_bytes()).expect("test JSON");
+            assert_eq!(ours, serde_json::to_value(&response).expect("test JSON"));
         }
     }
 }

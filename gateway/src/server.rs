@@ -617,7 +617,7 @@ fn respond_with_status(outcome: Outcome, legacy: bool, keep_status: bool) -> Htt
     } else {
         (outcome.status, GRAPHQL_RESPONSE)
     };
-    let body = serde_json::to_vec(&outcome.response).expect("a response of JSON values serialises");
+    let body = outcome.response.to_bytes();
     let mut response = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         [(header::CONTENT_TYPE, content_type)],

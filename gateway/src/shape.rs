@@ -2,6 +2,10 @@
 //! operation (aliases, fragments on interfaces and unions, `@skip`/`@include`), fills
 //! `__typename`, drops what subgraphs returned only for the gateway's joins, and propagates nulls
 //! of non-null fields to the nearest nullable parent as the GraphQL spec requires.
+//!
+//! The response is written straight into JSON bytes as the walk goes, with no tree in between:
+//! a nullable position remembers where its value began, and when a non-null field below it turns
+//! out null, what was written since is cut off and `null` written instead.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -17,6 +21,7 @@ use serde_json::{Map, Value};
 use crate::{
     response::GraphqlError,
     schema::{FieldType, Kind, SchemaIndex},
+    value::{NULL, Val, write_str},
 };
 
 /// A non-null position resolved to null: the enclosing nullable position becomes null.
@@ -58,6 +63,8 @@ pub struct Shaper<'a> {
     /// The fields of each (selections, concrete type) pair, collected once per request: every
     /// item of a list shares its selections, so without this each item would collect them again.
     groups: FxHashMap<GroupKey, (Vec<usize>, Rc<[Group<'a>]>)>,
+    /// The response being written.
+    out: Vec<u8>,
 }
 
 /// The selection sets (by address) and the schema's own name of the concrete type.
@@ -66,6 +73,8 @@ type GroupKey = (usize, usize, usize);
 /// One response key of an object: what CollectFields gives for it, resolved against the schema.
 struct Group<'a> {
     key: &'a str,
+    /// `"key":` as JSON, preceded by a comma unless it is the object's first member.
+    prefix: Box<[u8]>,
     /// `None` for `__typename`.
     field: Option<GroupField<'a>>,
     /// The sub-selections of every field that shares the key.
@@ -75,6 +84,8 @@ struct Group<'a> {
 struct GroupField<'a> {
     name: &'a str,
     ty: &'a FieldType,
+    /// The kind of the named type inside the list and non-null wrappers, looked up once.
+    kind: Option<Kind>,
     /// The caller may not see it (see [`Shaper::denied`]).
     denied: bool,
 }
@@ -97,15 +108,19 @@ impl<'a> Shaper<'a> {
             errors,
             denied,
             groups: FxHashMap::default(),
+            out: Vec::new(),
         }
     }
 
-    /// The response's `data` for the root type `root` (null when a non-null root field is null).
-    pub fn shape_root(&mut self, root: &str, selection: &'a SelectionSet, data: &Value) -> Value {
+    /// The response's `data` for the root type `root`, as JSON (null when a non-null root field
+    /// is null).
+    /// `size_hint`: about how long the response will be (the subgraph bodies' total length).
+    pub fn shape_root(mut self, root: &str, selection: &'a SelectionSet, data: &Val, size_hint: usize) -> Vec<u8> {
         let mut path = Vec::new();
+        self.out.reserve(size_hint.clamp(256, 1 << 20));
         match self.object(root, &[selection], data, &mut path) {
-            Ok(v) => v,
-            Err(Propagate) => Value::Null,
+            Ok(()) => self.out,
+            Err(Propagate) => b"null".to_vec(),
         }
     }
 
@@ -138,6 +153,7 @@ impl<'a> Shaper<'a> {
         for selection in selections {
             self.collect(type_name, selection, &mut grouped);
         }
+        let mut first_member = true;
         grouped
             .into_iter()
             .filter_map(|(key, fields)| {
@@ -152,11 +168,19 @@ impl<'a> Shaper<'a> {
                     Some(GroupField {
                         name: &first.name,
                         ty,
+                        kind: schema.kind(named(ty)),
                         denied,
                     })
                 };
+                let mut prefix = Vec::with_capacity(key.len() + 4);
+                if !std::mem::take(&mut first_member) {
+                    prefix.push(b',');
+                }
+                write_str(&mut prefix, key);
+                prefix.push(b':');
                 Some(Group {
                     key,
+                    prefix: prefix.into(),
                     field,
                     sub: fields.iter().map(|f| &f.selection_set).collect(),
                 })
@@ -170,80 +194,103 @@ impl<'a> Shaper<'a> {
         &mut self,
         type_name: &str,
         selections: &[&'a SelectionSet],
-        data: &Value,
+        data: &Val,
         path: &mut Vec<Step<'a>>,
-    ) -> Result<Value, Propagate> {
+    ) -> Result<(), Propagate> {
         let groups = self.groups(type_name, selections);
-        let mut out = Map::with_capacity(groups.len());
+        self.out.push(b'{');
+        // Subgraphs answer in the order of the selection, so each key is usually right after
+        // the previous one.
+        let mut hint = 0;
         for group in groups.iter() {
+            self.out.extend_from_slice(&group.prefix);
             let Some(field) = &group.field else {
-                out.insert(group.key.to_owned(), Value::from(type_name));
+                write_str(&mut self.out, type_name);
                 continue;
             };
             let value = if field.denied {
-                &Value::Null
+                &NULL
             } else {
-                data.get(group.key).unwrap_or(&Value::Null)
+                data.get_from(group.key, &mut hint).unwrap_or(&NULL)
             };
             path.push(Step::Key(group.key));
-            let completed = self.complete(field.ty, &group.sub, value, path, field.name, type_name);
+            let completed = self.complete(field.ty, field.kind, &group.sub, value, path, field.name, type_name);
             path.pop();
-            out.insert(group.key.to_owned(), completed?);
+            completed?;
         }
-        Ok(Value::Object(out))
+        self.out.push(b'}');
+        Ok(())
     }
 
+    /// Writes the completed value; says whether it was null.
+    #[allow(clippy::too_many_arguments)]
     fn complete(
         &mut self,
         ty: &FieldType,
+        kind: Option<Kind>,
         sub: &[&'a SelectionSet],
-        value: &Value,
+        value: &Val,
         path: &mut Vec<Step<'a>>,
         field: &str,
         parent: &str,
-    ) -> Result<Value, Propagate> {
+    ) -> Result<bool, Propagate> {
         match ty {
             FieldType::NonNull(inner) => {
-                let v = self.complete(inner, sub, value, path, field, parent)?;
-                if v.is_null() {
+                if self.complete(inner, kind, sub, value, path, field, parent)? {
                     self.null_error(path, parent, field);
                     return Err(Propagate);
                 }
-                Ok(v)
+                Ok(false)
             }
             FieldType::List(inner) => {
-                let Value::Array(items) = value else {
-                    return Ok(Value::Null);
+                let Val::List(items) = value else {
+                    self.out.extend_from_slice(b"null");
+                    return Ok(true);
                 };
-                let mut out = Vec::with_capacity(items.len());
+                let start = self.out.len();
+                self.out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
                     path.push(Step::Index(i));
-                    let r = self.complete(inner, sub, item, path, field, parent);
+                    let r = self.complete(inner, kind, sub, item, path, field, parent);
                     path.pop();
-                    match r {
-                        Ok(v) => out.push(v),
+                    if r.is_err() {
                         // The list itself is nullable here (a non-null list is handled above).
-                        Err(Propagate) => return Ok(Value::Null),
+                        self.out.truncate(start);
+                        self.out.extend_from_slice(b"null");
+                        return Ok(true);
                     }
                 }
-                Ok(Value::Array(out))
+                self.out.push(b']');
+                Ok(false)
             }
             FieldType::Named(name) => {
                 if value.is_null() {
-                    return Ok(Value::Null);
+                    self.out.extend_from_slice(b"null");
+                    return Ok(true);
                 }
-                match self.schema.kind(name) {
+                match kind {
                     Some(kind @ (Kind::Object | Kind::Interface | Kind::Union)) => {
                         let concrete = match kind {
                             Kind::Object => name.as_str(),
-                            _ => value.get("__typename").and_then(Value::as_str).unwrap_or(name),
+                            _ => value.typename().unwrap_or(name),
                         };
+                        let start = self.out.len();
                         match self.object(concrete, sub, value, path) {
-                            Ok(v) => Ok(v),
-                            Err(Propagate) => Ok(Value::Null),
+                            Ok(()) => Ok(false),
+                            Err(Propagate) => {
+                                self.out.truncate(start);
+                                self.out.extend_from_slice(b"null");
+                                Ok(true)
+                            }
                         }
                     }
-                    _ => Ok(value.clone()),
+                    _ => {
+                        value.write(&mut self.out);
+                        Ok(false)
+                    }
                 }
             }
         }
@@ -328,4 +375,12 @@ pub fn included(directives: &[Directive], variables: &Map<String, Value>) -> boo
             _ => true,
         }
     })
+}
+
+/// The named type inside a field type's list and non-null wrappers.
+fn named(ty: &FieldType) -> &str {
+    match ty {
+        FieldType::Named(name) => name,
+        FieldType::List(inner) | FieldType::NonNull(inner) => named(inner),
+    }
 }

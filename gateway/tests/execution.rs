@@ -604,3 +604,66 @@ async fn should_return_partial_data_when_a_subgraph_is_slower_than_its_timeout()
         }
         "#);
 }
+
+/// A stand-in subgraph that answers every request with `body`.
+async fn answering(body: &'static str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("bound"));
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move || async move { ([("content-type", "application/json")], body) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn should_pass_escaped_strings_and_unicode_through_unchanged() {
+    // The body is parsed in place: strings with escapes are the ones copied, and every string is
+    // escaped again on the way out.
+    let url = answering(
+        r#"{"data":{"topProducts":[{"upc":"1","title":"Ta\"ble\\ \u00e9 \ud83d\ude00\n\u0001"},{"upc":"2","title":"Couch"}]}}"#,
+    )
+    .await;
+    let options = promptsales_gateway::Options {
+        subgraph_urls: [("products".to_owned(), url)].into(),
+        ..Default::default()
+    };
+    let stack = Stack::start_with(options).await;
+    let body = stack.query("{ topProducts(first: 2) { upc title: name } }").await;
+    assert_eq!(
+        body,
+        json!({ "data": { "topProducts": [
+            { "upc": "1", "title": "Ta\"ble\\ é 😀\n\u{1}" },
+            { "upc": "2", "title": "Couch" },
+        ] } })
+    );
+}
+
+#[tokio::test]
+async fn should_answer_partial_data_when_a_subgraph_answers_broken_json() {
+    // Cut short, and a control character inside a string: neither is JSON.
+    for broken in [
+        r#"{"data":{"_entities":[{"__typename":"Product","inStock":true}"#,
+        "{\"data\":{\"_entities\":[{\"__typename\":\"Product\",\"name\":\"a\u{1}b\"}]}}",
+    ] {
+        let options = promptsales_gateway::Options {
+            subgraph_urls: [("inventory".to_owned(), answering(broken).await)].into(),
+            ..Default::default()
+        };
+        let stack = Stack::start_with(options).await;
+        let body = stack.query("{ topProducts(first: 1) { upc inStock } }").await;
+        assert_eq!(
+            body,
+            json!({
+                "data": { "topProducts": [{ "upc": "1", "inStock": null }] },
+                "errors": [{
+                    "message": "subgraph inventory answered with something that is not a GraphQL response",
+                    "path": ["topProducts", 0, "inStock"],
+                    "extensions": { "code": "SUBGRAPH_REQUEST_FAILED", "subgraph": "inventory" },
+                }],
+            }),
+            "{broken}"
+        );
+    }
+}

@@ -33,6 +33,7 @@ use serde::Deserialize;
 
 use crate::{
     gateway::{Gateway, Outcome, Request},
+    response::Data,
     schema::Kind,
 };
 
@@ -325,7 +326,7 @@ impl ResponseCache {
         if !cacheable {
             return self.bypass(outcome);
         }
-        let body = serde_json::to_vec(&outcome.response).expect("a response of JSON values serialises");
+        let body = outcome.response.to_bytes();
         if body.len() > self.options.max_entry_bytes {
             metrics::counter!("gateway_cache_total", "result" => "bypass").increment(1);
             return Reply::Body(body, Verdict::bypass());
@@ -335,8 +336,12 @@ impl ResponseCache {
         // it is not stored.
         let tags = {
             let (_, schema) = gateway.cache_view();
-            let data = outcome.response.data.as_ref().unwrap_or(&serde_json::Value::Null);
-            tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), data)
+            let data = outcome
+                .response
+                .data
+                .as_ref()
+                .map_or(serde_json::Value::Null, Data::to_value);
+            tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), &data)
         };
         let Some(tags) = tags else {
             tracing::debug!("response not stored: its document could not be read for tags");
@@ -397,8 +402,12 @@ impl ResponseCache {
     /// (a new lead joins a campaign's leads) and counts derived from it.
     async fn after_mutation(&self, gateway: &Gateway, prepared: &Prepared, outcome: &Outcome) {
         let (_, schema) = gateway.cache_view();
-        let data = outcome.response.data.as_ref().unwrap_or(&serde_json::Value::Null);
-        let Some(tags) = tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), data) else {
+        let data = outcome
+            .response
+            .data
+            .as_ref()
+            .map_or(serde_json::Value::Null, Data::to_value);
+        let Some(tags) = tags::collect(schema, &prepared.query, prepared.operation_name.as_deref(), &data) else {
             return;
         };
         let keys = self.redis.keys();
