@@ -116,6 +116,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+CLK_TCK=$(getconf CLK_TCK)
+# User plus system CPU time of a process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
+
 wait_ready() { # name url pid
   for _ in $(seq 1 150); do
     curl -fsS -m 1 "$2" > /dev/null 2>&1 && return 0
@@ -286,27 +290,45 @@ for mode in $MODES; do
         url=$ours_gql extra=()
         [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
         misses_before=$([ "$mode" = memo ] && curl -fsS http://127.0.0.1:4201/stats | jq .misses || echo 0)
+        pid=$ours_pid
+        [ $gw = hive ] && pid=$hive_pid
+        cpu_before=$(cpu_ticks "$pid")
         line=$("${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" "${bodies[@]}" --rate "$rate" \
           --duration "$DURATION" --warmup "$WARMUP" --max-in-flight "$MAX_IN_FLIGHT" --json --label "$gw")
+        cpu_after=$(cpu_ticks "$pid")
         misses_after=$([ "$mode" = memo ] && curl -fsS http://127.0.0.1:4201/stats | jq .misses || echo 0)
+        # The gateway's CPU time (user + system) over the warm-up and the measured window, per
+        # request sent in them.
         line=$(jq -c --arg gw $gw --arg mode "$mode" --arg workload "$workload" --argjson round "$round" \
           --argjson memo_misses $((misses_after - misses_before)) \
-          '. + {gateway: $gw, mode: $mode, workload: $workload, round: $round, memo_misses: $memo_misses}' <<< "$line")
+          --argjson cpu_ms $(((cpu_after - cpu_before) * 1000 / CLK_TCK)) --argjson sent_before "$((rate * WARMUP))" \
+          '. + {gateway: $gw, mode: $mode, workload: $workload, round: $round, memo_misses: $memo_misses,
+                cpu_us_per_request: ((($cpu_ms * 1000) / ([.ok + .errors + $sent_before, 1] | max)) * 10 | round / 10)}' <<< "$line")
         echo "$line" >> "$results"
-        jq -r '"\(.mode) \(.workload) round \(.round) \(.gateway): \(.achieved_rps) req/s, p50 \(.p50_ms) p95 \(.p95_ms) p99 \(.p99_ms) ms, \(.errors) errors"' <<< "$line"
+        jq -r '"\(.mode) \(.workload) round \(.round) \(.gateway): \(.achieved_rps) req/s, p50 \(.p50_ms) p95 \(.p95_ms) p99 \(.p99_ms) ms, \(.errors) errors, CPU \(.cpu_us_per_request) us/request"' <<< "$line"
       done
     done
   done
 
   if [ "$FIND_MAX" = 1 ]; then
-    for gw in $GATEWAYS; do
-      url=$ours_gql extra=()
-      [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
-      step "$mode: highest mixed rate for $gw with p99 <= $P99_BOUND_MS ms"
-      "${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" --body-file "$out/campaign-page.json" \
-        --body-file "$out/campaign-list.json" --body-file "$out/reference-data.json" --rate "$((rate / 2))" \
-        --duration 5 --warmup 1 --max-in-flight "$MAX_IN_FLIGHT" --find-max --p99-bound-ms "$P99_BOUND_MS" \
-        --label "$gw $mode"
+    # One search per gateway and round, in alternating order: a single search can end early on
+    # one stall of the machine, so the table shows the median.
+    for round in $(seq 1 "$ROUNDS"); do
+      order=$GATEWAYS
+      [ $((round % 2)) = 0 ] && order=$(echo "$GATEWAYS" | tr ' ' '\n' | tac | tr '\n' ' ')
+      for gw in $order; do
+        url=$ours_gql extra=()
+        [ $gw = hive ] && url=$hive_gql extra=(--claims-scopes "$SCOPES")
+        step "$mode: highest mixed rate for $gw with p99 <= $P99_BOUND_MS ms (round $round)"
+        line=$("${pin_rest[@]}" "$load" --url "$url" "${extra[@]}" --body-file "$out/campaign-page.json" \
+          --body-file "$out/campaign-list.json" --body-file "$out/reference-data.json" --rate "$((rate / 2))" \
+          --duration 5 --warmup 1 --max-in-flight "$MAX_IN_FLIGHT" --find-max --p99-bound-ms "$P99_BOUND_MS" \
+          --json --label "$gw $mode")
+        line=$(jq -c --arg gw $gw --arg mode "$mode" --argjson round "$round" \
+          '. + {gateway: $gw, mode: $mode, workload: "find-max", round: $round}' <<< "$line")
+        echo "$line" >> "$results"
+        jq -r '"highest rate for \(.gateway): \(.max_rate // 0 | round) req/s"' <<< "$line"
+      done
     done
   fi
 
@@ -323,12 +345,14 @@ python3 - "$results" "$cpus" <<'PY'
 import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
 groups = {}
+maxima = [r for r in rows if r["workload"] == "find-max"]
+rows = [r for r in rows if r["workload"] != "find-max"]
 for r in rows:
     groups.setdefault((r["mode"], r["workload"]), {}).setdefault(r["gateway"], []).append(r)
 med = lambda runs, k: statistics.median(r[k] for r in runs)
 print(f"{sys.argv[2]} CPUs; gateway under test pinned to CPU 1 when taskset is available\n")
-print("| mode | workload | gateway | rate | achieved rps | p50 ms | p95 ms | p99 ms | max ms | errors |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| mode | workload | gateway | rate | achieved rps | p50 ms | p95 ms | p99 ms | max ms | errors | CPU us/req |")
+print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 ratios = []
 for (mode, workload), by_gw in groups.items():
     for gw in ("ours", "hive"):
@@ -337,17 +361,28 @@ for (mode, workload), by_gw in groups.items():
             continue
         print(f"| {mode} | {workload} | {gw} | {runs[0]['rate']:.0f} | {med(runs, 'achieved_rps'):.1f} | "
               f"{med(runs, 'p50_ms'):.2f} | {med(runs, 'p95_ms'):.2f} | {med(runs, 'p99_ms'):.2f} | "
-              f"{max(r['max_ms'] for r in runs):.2f} | {sum(r['errors'] for r in runs)} |")
+              f"{max(r['max_ms'] for r in runs):.2f} | {sum(r['errors'] for r in runs)} | "
+              f"{med(runs, 'cpu_us_per_request') if all('cpu_us_per_request' in r for r in runs) else float('nan'):.0f} |")
     if "ours" in by_gw and "hive" in by_gw:
         o, h = by_gw["ours"], by_gw["hive"]
         ratio = lambda k: med(o, k) / med(h, k) if med(h, k) else float("nan")
+        cpu = ratio('cpu_us_per_request') if all('cpu_us_per_request' in r for r in o + h) else float("nan")
         ratios.append(f"| {mode} | {workload} | {ratio('achieved_rps'):.2f} | {ratio('p50_ms'):.2f} | "
-                      f"{ratio('p95_ms'):.2f} | {ratio('p99_ms'):.2f} |")
+                      f"{ratio('p95_ms'):.2f} | {ratio('p99_ms'):.2f} | {cpu:.2f} |")
 if ratios:
-    print("\nours / hive (latency below 1: ours is faster)\n")
-    print("| mode | workload | rps | p50 | p95 | p99 |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("\nours / hive (latency and CPU below 1: ours is faster)\n")
+    print("| mode | workload | rps | p50 | p95 | p99 | CPU per request |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     print("\n".join(ratios))
+if maxima:
+    print("\nhighest mixed rate with p99 within the bound (median of the rounds; each round in brackets)\n")
+    print("| mode | gateway | req/s | rounds |")
+    print("|---|---|---:|---|")
+    by = {}
+    for r in maxima:
+        by.setdefault((r["mode"], r["gateway"]), []).append(r.get("max_rate") or 0)
+    for (mode, gw), rates in sorted(by.items()):
+        print(f"| {mode} | {gw} | {statistics.median(rates):.0f} | {', '.join(f'{x:.0f}' for x in rates)} |")
 misses = sum(r.get("memo_misses", 0) for r in rows if r["mode"] == "memo")
 if any(r["mode"] == "memo" for r in rows):
     print(f"\nmemo subgraph misses during measured memo runs: {misses} (0: every subgraph call answered from memory)")
