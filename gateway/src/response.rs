@@ -97,21 +97,11 @@ impl From<Value> for Data {
     }
 }
 
-impl Serialize for Data {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Data::Json(v) => v.serialize(s),
-            Data::Text(_) => self.to_value().serialize(s),
-        }
-    }
-}
-
-/// `{"data": …, "errors": […]}`; `data` is absent when execution never started.
-#[derive(Debug, Clone, Serialize, Default)]
+/// `{"data": …, "errors": […]}`; `data` is absent when execution never started. Written by
+/// [`Response::to_bytes`].
+#[derive(Debug, Clone, Default)]
 pub struct Response {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Data>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<GraphqlError>,
 }
 
@@ -151,25 +141,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn written_data_and_errors_read_back_as_serde_writes_them() {
+    fn writes_data_as_given_and_errors_only_when_there_are_some() {
+        use serde_json::json;
         let error = GraphqlError::new("boom")
             .with_code("X")
             .with_path(vec![Value::from("a"), Value::from(0)]);
+        let error_json = json!({ "message": "boom", "path": ["a", 0], "extensions": { "code": "X" } });
         let cases = [
-            Response::default(),
-            Response::request_error(error.clone()),
-            Response {
-                data: Some(Data::Text(br#"{"a":[{"b":"c\"d"}]}"#.to_vec())),
-                errors: vec![error],
-            },
-            Response {
-                data: Some(Data::Json(serde_json::json!({"x": 1}))),
-                errors: Vec::new(),
-            },
+            (Response::default(), json!({})),
+            (
+                Response::request_error(error.clone()),
+                json!({ "errors": [error_json] }),
+            ),
+            (
+                Response {
+                    data: Some(Data::Text(br#"{"a":[{"b":"c\"d"}]}"#.to_vec())),
+                    errors: vec![error],
+                },
+                json!({ "data": { "a": [{ "b": "c\"d" }] }, "errors": [error_json] }),
+            ),
+            (
+                Response {
+                    data: Some(Data::Json(json!({ "x": 1 }))),
+                    errors: Vec::new(),
+                },
+                json!({ "data": { "x": 1 } }),
+            ),
+            (
+                Response {
+                    data: Some(Data::Text(b"null".to_vec())),
+                    errors: Vec::new(),
+                },
+                json!({ "data": null }),
+            ),
         ];
-        for response in cases {
-            let ours: Value = serde_json::from_slice(&response.to_bytes()).expect("test JSON");
-            assert_eq!(ours, serde_json::to_value(&response).expect("test JSON"));
+        for (response, expected) in cases {
+            let written: Value = serde_json::from_slice(&response.to_bytes()).expect("the response is JSON");
+            assert_eq!(written, expected);
         }
     }
 }
