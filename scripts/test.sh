@@ -17,6 +17,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "T-SQL parses (sqlfluff, tsql dialect)"
 scripts/check-tsql.sh
 
+step "Kubernetes manifests (k8s/check.sh: kustomize, schemas, invariants, checkov)"
+k8s/check.sh
+
 step "tests"
 if command -v cargo-nextest >/dev/null; then
   cargo nextest run --workspace --locked --no-fail-fast
