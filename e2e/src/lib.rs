@@ -174,9 +174,12 @@ impl Builder {
     }
 }
 
-/// A router served on 127.0.0.1, port 0, that can be slowed and stopped.
+/// A router served on 127.0.0.1, port 0, that can be slowed, stopped and started again on the
+/// same port.
 struct Served {
     addr: SocketAddr,
+    /// The router with its delay layer, kept to serve it again after a stop.
+    router: Router,
     delay_ms: Arc<AtomicU64>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -200,21 +203,39 @@ impl Served {
             .await
             .expect("a free port");
         let addr = listener.local_addr().expect("bound address");
+        let mut served = Served {
+            addr,
+            router,
+            delay_ms,
+            shutdown: None,
+            task: None,
+        };
+        served.serve(listener);
+        served
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
+        let router = self.router.clone();
+        self.task = Some(tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
                 .await
                 .expect("serve");
-        });
-        Served {
-            addr,
-            delay_ms,
-            shutdown: Some(tx),
-            task: Some(task),
-        }
+        }));
+        self.shutdown = Some(tx);
+    }
+
+    /// Serves the router again on its port after [`Served::stop`] (Tokio's listener sets
+    /// `SO_REUSEADDR`, so connections the stop left in TIME_WAIT do not hold the port).
+    async fn restart(&mut self) {
+        assert!(self.task.is_none(), "{} is still running", self.addr);
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .unwrap_or_else(|e| panic!("{} again: {e}", self.addr));
+        self.serve(listener);
     }
 
     fn graphql_url(&self) -> String {
@@ -350,6 +371,15 @@ impl TestStack {
             .get_mut(subgraph)
             .unwrap_or_else(|| panic!("no subgraph {subgraph}"))
             .stop()
+            .await;
+    }
+
+    /// Starts a stopped subgraph again, on the same port and over the same database.
+    pub async fn restart(&mut self, subgraph: &str) {
+        self.subgraphs
+            .get_mut(subgraph)
+            .unwrap_or_else(|| panic!("no subgraph {subgraph}"))
+            .restart()
             .await;
     }
 }

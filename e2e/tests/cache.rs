@@ -348,6 +348,75 @@ async fn should_serve_the_stale_entry_when_a_subgraph_is_down() {
     prefix.clean().await;
 }
 
+/// The campaign with what content, crm and sales add to it (all nullable).
+const PAGE: &str = "query Page($id: ID!) { campaign(id: $id) { id name status \
+                    contentRequests { id status } logs { id } salesTotal salesCount summary { revenue } } }";
+
+#[tokio::test]
+async fn should_never_store_a_partial_answer_and_serve_the_last_complete_one_while_a_subgraph_is_down() {
+    let prefix = Prefix::new(&shared_redis_url());
+    let mut options = CacheOptions::default();
+    options.redis.url = Some(prefix.url.clone());
+    options.redis.prefix = prefix.prefix.clone();
+    options.redis.timeout_ms = 500;
+    options.default_max_age_secs = 1;
+    options.grace_secs = 60;
+    let mut stack = TestStack::builder().cache(options).start().await;
+    let body = stack.query(CAMPAIGNS, json!({ "n": 2 })).await;
+    let ids: Vec<Value> = (0..2)
+        .map(|i| body["data"]["campaigns"]["edges"][i]["node"]["id"].clone())
+        .collect();
+    let (cached, never_cached) = (json!({ "id": ids[0] }), json!({ "id": ids[1] }));
+
+    let (x_cache, _, complete) = send(&stack, PAGE, &cached).await;
+    assert_eq!(x_cache, "miss");
+    assert!(complete.get("errors").is_none(), "{complete}");
+    until_hit(&stack, PAGE, &cached).await;
+    let entries = prefix.keys("resp:v1:*").await.len();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    stack.stop("content").await;
+
+    // Past its freshness, the last complete answer is served rather than the partial one.
+    let (x_cache, headers, body) = send(&stack, PAGE, &cached).await;
+    assert_eq!((x_cache.as_str(), body), ("stale", complete.clone()));
+    assert_eq!(cache_control(&headers), "public, max-age=0");
+
+    // A page never answered complete gets its partial answer, every time: it is not stored.
+    for _ in 0..2 {
+        let (x_cache, headers, partial) = send(&stack, PAGE, &never_cached).await;
+        assert_eq!(
+            (x_cache.as_str(), cache_control(&headers)),
+            ("bypass", "private, no-store")
+        );
+        let campaign = &partial["data"]["campaign"];
+        assert!(
+            campaign["name"].is_string() && campaign["salesCount"].is_number(),
+            "{partial}"
+        );
+        assert!(
+            campaign["contentRequests"].is_null() && campaign["logs"].is_null(),
+            "{partial}"
+        );
+        assert_eq!(partial["errors"].as_array().map(Vec::len), Some(2), "{partial}");
+    }
+    assert_eq!(
+        prefix.keys("resp:v1:*").await.len(),
+        entries,
+        "no entry for a partial answer"
+    );
+
+    // Back: complete answers, stored again.
+    stack.restart("content").await;
+    for variables in [&cached, &never_cached] {
+        let (x_cache, _, body) = send(&stack, PAGE, variables).await;
+        assert_eq!(x_cache, "miss", "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+        let (_, hit) = until_hit(&stack, PAGE, variables).await;
+        assert_eq!(hit, body);
+    }
+    prefix.clean().await;
+}
+
 /// A private `redis-server` on a free port, killed on drop.
 struct PrivateRedis {
     port: u16,

@@ -353,7 +353,10 @@ impl<'a> Execution<'a> {
         }
     }
 
-    /// A failed entity fetch: an error at the first field it was to add to each entity.
+    /// A failed entity fetch: an error at every field it was to add to each entity, so a client
+    /// can tell each of those nulls from a value that is null (the other subgraphs' fields of the
+    /// entity stand: the fields one subgraph adds to another's entity are nullable,
+    /// docs/schema-rules.md).
     fn fail_entities(
         &self,
         e: &crate::fetch::FetchError,
@@ -365,11 +368,19 @@ impl<'a> Execution<'a> {
         let mut errors = Vec::new();
         for location in entities.targets.iter().flatten() {
             let typename = json::get(&data, location).and_then(Val::typename).unwrap_or_default();
-            let mut path = json::path(&data, location);
-            if let Some(field) = selection.and_then(|s| first_field_for(s, typename, self.schema)) {
-                path.push(Value::from(field));
+            let path = json::path(&data, location);
+            let fields = selection
+                .map(|s| fields_for(s, typename, self.schema))
+                .unwrap_or_default();
+            if fields.is_empty() {
+                errors.push(failed(e, subgraph).with_path(path));
+                continue;
             }
-            errors.push(failed(e, subgraph).with_path(path));
+            for field in fields {
+                let mut path = path.clone();
+                path.push(Value::from(field));
+                errors.push(failed(e, subgraph).with_path(path));
+            }
         }
         drop(data);
         for err in errors {
@@ -421,19 +432,29 @@ fn entities_selection<'s>(selection: &'s SelectionSet, alias: Option<&str>) -> O
     })
 }
 
-fn first_field_for(selection: &SelectionSet, typename: &str, schema: &SchemaIndex) -> Option<String> {
-    selection.items.iter().find_map(|item| match item {
-        SelectionItem::InlineFragment(f)
-            if f.type_condition == typename || schema.applies(&f.type_condition, typename) =>
-        {
-            f.selections.items.iter().find_map(|i| match i {
-                SelectionItem::Field(field) if field.name != "__typename" => {
-                    Some(field.selection_identifier().to_owned())
-                }
-                _ => None,
-            })
+/// The response keys an entity selection adds to an object of `typename`, each once, in order.
+fn fields_for<'s>(selection: &'s SelectionSet, typename: &str, schema: &SchemaIndex) -> Vec<&'s str> {
+    let mut keys: Vec<&str> = Vec::new();
+    let mut add = |field: &'s hive_router_query_planner::ast::selection_set::FieldSelection| {
+        let key = field.selection_identifier();
+        if field.name != "__typename" && !keys.contains(&key) {
+            keys.push(key);
         }
-        SelectionItem::Field(field) if field.name != "__typename" => Some(field.selection_identifier().to_owned()),
-        _ => None,
-    })
+    };
+    for item in &selection.items {
+        match item {
+            SelectionItem::InlineFragment(f)
+                if f.type_condition == typename || schema.applies(&f.type_condition, typename) =>
+            {
+                for i in &f.selections.items {
+                    if let SelectionItem::Field(field) = i {
+                        add(field);
+                    }
+                }
+            }
+            SelectionItem::Field(field) => add(field),
+            _ => {}
+        }
+    }
+    keys
 }

@@ -6,7 +6,7 @@ mod fixtures;
 
 use fixtures::Stack;
 use insta::assert_json_snapshot;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn should_answer_aliases_and_typename_from_one_subgraph() {
@@ -666,4 +666,27 @@ async fn should_answer_partial_data_when_a_subgraph_answers_broken_json() {
             "{broken}"
         );
     }
+}
+
+#[tokio::test]
+async fn should_put_an_error_at_every_field_a_failed_entity_fetch_was_to_add() {
+    let mut stack = Stack::start().await;
+    stack.stop("inventory").await;
+    let body = stack
+        .query("{ topProducts(first: 1) { upc inStock shippingEstimate } }")
+        .await;
+    let errors = body["errors"].as_array().unwrap_or_else(|| panic!("errors: {body}"));
+    let paths: Vec<&Value> = errors.iter().map(|e| &e["path"]).collect();
+    assert_eq!(
+        paths,
+        [
+            &json!(["topProducts", 0, "inStock"]),
+            &json!(["topProducts", 0, "shippingEstimate"])
+        ],
+        "a client tells each null from a value by its own error: {body}"
+    );
+    assert!(
+        errors.iter().all(|e| e["extensions"]["subgraph"] == "inventory"),
+        "{body}"
+    );
 }

@@ -75,17 +75,19 @@ impl Campaign {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// The organization that runs the campaign (resolved by the sales subgraph).
+    /// The organization that runs the campaign (resolved by the sales subgraph; null when sales
+    /// cannot answer or the caller lacks `sales:read`).
     #[graphql(requires_scopes = "ads:read")]
-    async fn organization(&self) -> Organization {
-        Organization {
+    async fn organization(&self) -> Option<Organization> {
+        Some(Organization {
             id: id(self.0.organization_id),
-        }
+        })
     }
-    /// The brand advertised (its details come from the sales subgraph).
+    /// The brand advertised (its details come from the sales subgraph; null when sales cannot
+    /// answer or the caller lacks `sales:read`).
     #[graphql(requires_scopes = "ads:read")]
-    async fn brand(&self) -> Brand {
-        Brand { id: self.0.brand_id }
+    async fn brand(&self) -> Option<Brand> {
+        Some(Brand { id: self.0.brand_id })
     }
     /// The product advertised, if the campaign is about one (details from the sales subgraph).
     #[graphql(requires_scopes = "ads:read")]
@@ -446,16 +448,19 @@ impl Brand {
     async fn id(&self) -> ID {
         id(self.id)
     }
-    /// The brand's live campaigns, newest start first.
+    /// The brand's live campaigns, newest start first (null when this subgraph cannot answer or
+    /// the caller lacks `ads:read`).
     #[graphql(requires_scopes = "ads:read")]
-    async fn campaigns(&self, ctx: &Context<'_>) -> Result<Vec<Campaign>> {
-        Ok(loader(ctx)
-            .load_one(loaders::CampaignsOfBrand(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Campaign)
-            .collect())
+    async fn campaigns(&self, ctx: &Context<'_>) -> Result<Option<Vec<Campaign>>> {
+        Ok(Some(
+            loader(ctx)
+                .load_one(loaders::CampaignsOfBrand(self.id))
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Campaign)
+                .collect(),
+        ))
     }
 }
 
@@ -470,16 +475,19 @@ impl Product {
     async fn id(&self) -> ID {
         id(self.id)
     }
-    /// The product's live campaigns, newest start first.
+    /// The product's live campaigns, newest start first (null when this subgraph cannot answer or
+    /// the caller lacks `ads:read`).
     #[graphql(requires_scopes = "ads:read")]
-    async fn campaigns(&self, ctx: &Context<'_>) -> Result<Vec<Campaign>> {
-        Ok(loader(ctx)
-            .load_one(loaders::CampaignsOfProduct(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Campaign)
-            .collect())
+    async fn campaigns(&self, ctx: &Context<'_>) -> Result<Option<Vec<Campaign>>> {
+        Ok(Some(
+            loader(ctx)
+                .load_one(loaders::CampaignsOfProduct(self.id))
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Campaign)
+                .collect(),
+        ))
     }
 }
 

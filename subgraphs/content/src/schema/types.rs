@@ -230,9 +230,9 @@ impl ContentRequest {
     async fn organization_id(&self) -> ID {
         id(self.0.organization_id)
     }
-    /// The campaign the content is for (owned by the ads subgraph).
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign the content is for (owned by the ads subgraph; null when ads cannot answer).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
     /// What the campaign is about, in the customer's words.
     async fn campaign_description(&self) -> &str {
@@ -319,9 +319,9 @@ impl CampaignLog {
     async fn organization_id(&self) -> ID {
         id(self.0.organization_id)
     }
-    /// The campaign (owned by the ads subgraph).
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign (owned by the ads subgraph; null when ads cannot answer).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
     /// Target population (a target audience of the campaign's content request).
     async fn population(&self) -> &str {
@@ -429,7 +429,9 @@ pub struct Campaign {
 }
 
 /// A marketing campaign (owned by the ads subgraph); this subgraph adds its content: the content
-/// requests, the logs of messages sent, and the images generated for it.
+/// requests, the logs of messages sent, and the images generated for it. Each is nullable
+/// (docs/schema-rules.md): when this subgraph fails, or the caller lacks `content:read`, only
+/// these fields are null, never the campaign.
 #[Object]
 impl Campaign {
     /// The campaign id, the same in every store.
@@ -438,22 +440,24 @@ impl Campaign {
     }
     /// The campaign's content requests, newest first.
     #[graphql(requires_scopes = "content:read")]
-    async fn content_requests(&self, ctx: &Context<'_>) -> Result<Vec<ContentRequest>> {
+    async fn content_requests(&self, ctx: &Context<'_>) -> Result<Option<Vec<ContentRequest>>> {
         let found = loader(ctx).load_one(loaders::RequestsOf(self.id)).await?;
-        Ok(found.unwrap_or_default().into_iter().map(ContentRequest).collect())
+        Ok(Some(
+            found.unwrap_or_default().into_iter().map(ContentRequest).collect(),
+        ))
     }
     /// The campaign's message logs (one per population and channel), by population, then channel.
     #[graphql(requires_scopes = "content:read")]
-    async fn logs(&self, ctx: &Context<'_>) -> Result<Vec<CampaignLog>> {
+    async fn logs(&self, ctx: &Context<'_>) -> Result<Option<Vec<CampaignLog>>> {
         let found = loader(ctx).load_one(loaders::LogsOf(self.id)).await?;
-        Ok(found.unwrap_or_default().into_iter().map(CampaignLog).collect())
+        Ok(Some(found.unwrap_or_default().into_iter().map(CampaignLog).collect()))
     }
     /// Images generated for the campaign's content requests, newest first, each once. The images
     /// its ads actually show are named by the ads subgraph (`Ad.contentImageId`) and resolve
     /// through the `Image` entity of this subgraph.
     #[graphql(requires_scopes = "content:read")]
-    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+    async fn images(&self, ctx: &Context<'_>) -> Result<Option<Vec<Image>>> {
         let found = loader(ctx).load_one(loaders::ImagesOfCampaign(self.id)).await?;
-        Ok(found.unwrap_or_default().into_iter().map(Image).collect())
+        Ok(Some(found.unwrap_or_default().into_iter().map(Image).collect()))
     }
 }

@@ -47,8 +47,9 @@ impl EdgeNameType for CampaignCustomerEdgeName {
 pub struct CampaignCustomerEdgeFields {
     /// When the customer was linked to the campaign.
     pub linked_at: DateTime<Utc>,
-    /// The channel the customer was linked through.
-    pub channel: Channel,
+    /// The channel the customer was linked through (owned by ads: null when ads cannot complete
+    /// it or the caller lacks `ads:read`).
+    pub channel: Option<Channel>,
     /// Whether the campaign reached the customer.
     pub reached: bool,
 }
@@ -66,8 +67,8 @@ pub type CampaignCustomerConnection = Connection<
 #[derive(SimpleObject)]
 #[graphql(requires_scopes = "crm:read")]
 pub struct ChannelSales {
-    /// The channel.
-    pub channel: Channel,
+    /// The channel (owned by ads: null when ads cannot complete it or the caller lacks `ads:read`).
+    pub channel: Option<Channel>,
     /// Sale lines.
     pub sales_count: i64,
     /// Units sold.
@@ -80,8 +81,8 @@ pub struct ChannelSales {
 #[derive(SimpleObject)]
 #[graphql(requires_scopes = "crm:read")]
 pub struct MarketSales {
-    /// The market.
-    pub market: Market,
+    /// The market (owned by ads: null when ads cannot complete it or the caller lacks `ads:read`).
+    pub market: Option<Market>,
     /// Sale lines.
     pub sales_count: i64,
     /// Units sold.
@@ -94,10 +95,10 @@ pub struct MarketSales {
 #[derive(SimpleObject)]
 #[graphql(requires_scopes = "crm:read")]
 pub struct ChannelMarketSales {
-    /// The channel.
-    pub channel: Channel,
-    /// The market.
-    pub market: Market,
+    /// The channel (owned by ads: null when ads cannot complete it or the caller lacks `ads:read`).
+    pub channel: Option<Channel>,
+    /// The market (owned by ads: null when ads cannot complete it or the caller lacks `ads:read`).
+    pub market: Option<Market>,
     /// Sale lines.
     pub sales_count: i64,
     /// Units sold.
@@ -150,7 +151,9 @@ impl Campaign {
 
 /// A marketing campaign (owned by the ads subgraph); this subgraph adds its customers, leads,
 /// interactions and sales. Figures count live rows only (deleted links and leads, and refunded
-/// sales, are left out) of the caller's organization.
+/// sales, are left out) of the caller's organization. Every field but the key is nullable
+/// (docs/schema-rules.md): when this subgraph fails, or the caller lacks `crm:read`, only these
+/// fields are null, never the campaign.
 #[Object]
 impl Campaign {
     /// The campaign id, the same in every store.
@@ -166,7 +169,7 @@ impl Campaign {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<CampaignCustomerConnection> {
+    ) -> Result<Option<CampaignCustomerConnection>> {
         let args = page_args(first, after)?;
         let page = loader(ctx)
             .load_one(loaders::CampaignCustomersOf(self.id, args))
@@ -193,12 +196,12 @@ impl Campaign {
                 Customer(c.clone()),
                 CampaignCustomerEdgeFields {
                     linked_at: link.linked_at,
-                    channel: channel(link.channel_id),
+                    channel: Some(channel(link.channel_id)),
                     reached: link.reached,
                 },
             ));
         }
-        Ok(conn)
+        Ok(Some(conn))
     }
 
     /// Leads the campaign raised, newest first, optionally only those in one status.
@@ -209,18 +212,18 @@ impl Campaign {
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only leads in this status.")] status: Option<LeadStatus>,
-    ) -> Result<Conn<Lead>> {
+    ) -> Result<Option<Conn<Lead>>> {
         let args = page_args(first, after)?;
         let page = loader(ctx)
             .load_one(loaders::CampaignLeadsOf(self.id, args, status.map(LeadStatus::as_db)))
             .await?
             .unwrap_or_else(store::Page::empty);
-        Ok(connection(
+        Ok(Some(connection(
             page,
             args.after.is_some(),
             |l| time_cursor(l.created_at, l.id),
             Lead,
-        ))
+        )))
     }
 
     /// Interactions attributed to the campaign, newest first.
@@ -230,31 +233,31 @@ impl Campaign {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size (at most 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<Interaction>> {
+    ) -> Result<Option<Conn<Interaction>>> {
         let args = page_args(first, after)?;
         let page = loader(ctx)
             .load_one(loaders::CampaignInteractionsOf(self.id, args))
             .await?
             .unwrap_or_else(store::Page::empty);
-        Ok(connection(
+        Ok(Some(connection(
             page,
             args.after.is_some(),
             |i| time_cursor(i.occurred_at, i.id),
             Interaction,
-        ))
+        )))
     }
 
     /// Revenue attributed to the campaign in USD: the sum of `amountUsd` of its sales, refunds
     /// excluded; 0 when none.
     #[graphql(requires_scopes = "crm:read")]
-    async fn sales_total(&self, ctx: &Context<'_>) -> Result<Decimal> {
-        Ok(self.cells(ctx).await?.iter().map(|c| c.amount_usd).sum())
+    async fn sales_total(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        Ok(Some(self.cells(ctx).await?.iter().map(|c| c.amount_usd).sum()))
     }
 
     /// Number of sale lines attributed to the campaign, refunds excluded.
     #[graphql(requires_scopes = "crm:read")]
-    async fn sales_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.cells(ctx).await?.iter().map(|c| c.sales_count).sum())
+    async fn sales_count(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(Some(self.cells(ctx).await?.iter().map(|c| c.sales_count).sum()))
     }
 
     /// Lead conversion rate: the campaign's leads with status CONVERTED divided by all its leads
@@ -267,52 +270,57 @@ impl Campaign {
 
     /// Customers linked to the campaign that it reached (never above the `customers` total).
     #[graphql(requires_scopes = "crm:read")]
-    async fn customers_reached(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(self.funnel(ctx).await?.customers_reached)
+    async fn customers_reached(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        Ok(Some(self.funnel(ctx).await?.customers_reached))
     }
 
     /// Sales per channel, largest revenue first.
     #[graphql(requires_scopes = "crm:read")]
-    async fn sales_by_channel(&self, ctx: &Context<'_>) -> Result<Vec<ChannelSales>> {
-        Ok(totals_by(&self.cells(ctx).await?, |c| c.channel_id)
-            .into_iter()
-            .map(|(id, t)| ChannelSales {
-                channel: channel(id),
-                sales_count: t.sales_count,
-                quantity: t.quantity,
-                amount_usd: t.amount_usd,
-            })
-            .collect())
+    async fn sales_by_channel(&self, ctx: &Context<'_>) -> Result<Option<Vec<ChannelSales>>> {
+        Ok(Some(
+            totals_by(&self.cells(ctx).await?, |c| c.channel_id)
+                .into_iter()
+                .map(|(id, t)| ChannelSales {
+                    channel: Some(channel(id)),
+                    sales_count: t.sales_count,
+                    quantity: t.quantity,
+                    amount_usd: t.amount_usd,
+                })
+                .collect(),
+        ))
     }
 
     /// Sales per market, largest revenue first.
     #[graphql(requires_scopes = "crm:read")]
-    async fn sales_by_market(&self, ctx: &Context<'_>) -> Result<Vec<MarketSales>> {
-        Ok(totals_by(&self.cells(ctx).await?, |c| c.market_id)
-            .into_iter()
-            .map(|(id, t)| MarketSales {
-                market: market(id),
-                sales_count: t.sales_count,
-                quantity: t.quantity,
-                amount_usd: t.amount_usd,
-            })
-            .collect())
+    async fn sales_by_market(&self, ctx: &Context<'_>) -> Result<Option<Vec<MarketSales>>> {
+        Ok(Some(
+            totals_by(&self.cells(ctx).await?, |c| c.market_id)
+                .into_iter()
+                .map(|(id, t)| MarketSales {
+                    market: Some(market(id)),
+                    sales_count: t.sales_count,
+                    quantity: t.quantity,
+                    amount_usd: t.amount_usd,
+                })
+                .collect(),
+        ))
     }
 
     /// Sales per (channel, market): the grain at which they must agree with the ads results.
     #[graphql(requires_scopes = "crm:read")]
-    async fn sales_by_channel_and_market(&self, ctx: &Context<'_>) -> Result<Vec<ChannelMarketSales>> {
-        Ok(self
-            .cells(ctx)
-            .await?
-            .into_iter()
-            .map(|c| ChannelMarketSales {
-                channel: channel(c.channel_id),
-                market: market(c.market_id),
-                sales_count: c.sales_count,
-                quantity: c.quantity,
-                amount_usd: c.amount_usd,
-            })
-            .collect())
+    async fn sales_by_channel_and_market(&self, ctx: &Context<'_>) -> Result<Option<Vec<ChannelMarketSales>>> {
+        Ok(Some(
+            self.cells(ctx)
+                .await?
+                .into_iter()
+                .map(|c| ChannelMarketSales {
+                    channel: Some(channel(c.channel_id)),
+                    market: Some(market(c.market_id)),
+                    sales_count: c.sales_count,
+                    quantity: c.quantity,
+                    amount_usd: c.amount_usd,
+                })
+                .collect(),
+        ))
     }
 }

@@ -235,13 +235,14 @@ impl Lead {
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         customer(ctx, self.0.customer_id).await
     }
-    /// The campaign that raised the lead.
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign that raised the lead (owned by ads: null when ads cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
-    /// The channel the lead came through.
-    async fn source_channel(&self) -> Channel {
-        channel(self.0.source_channel_id)
+    /// The channel the lead came through (owned by ads: null when ads cannot complete it or the
+    /// caller lacks `ads:read`).
+    async fn source_channel(&self) -> Option<Channel> {
+        Some(channel(self.0.source_channel_id))
     }
     /// Qualification score, 0 to 100.
     async fn score(&self) -> i32 {
@@ -290,9 +291,10 @@ impl Interaction {
     async fn campaign(&self) -> Option<Campaign> {
         self.0.campaign_id.map(|id| Campaign { id })
     }
-    /// The channel it happened on.
-    async fn channel(&self) -> Channel {
-        channel(self.0.channel_id)
+    /// The channel it happened on (owned by ads: null when ads cannot complete it or the caller
+    /// lacks `ads:read`).
+    async fn channel(&self) -> Option<Channel> {
+        Some(channel(self.0.channel_id))
     }
     /// What kind of touch point it was.
     async fn kind(&self, ctx: &Context<'_>) -> Result<InteractionKind> {
@@ -346,19 +348,22 @@ impl Sale {
     async fn campaign(&self) -> Option<Campaign> {
         self.0.campaign_id.map(|id| Campaign { id })
     }
-    /// The channel the sale came through.
-    async fn channel(&self) -> Channel {
-        channel(self.0.channel_id)
+    /// The channel the sale came through (owned by ads: null when ads cannot complete it or the
+    /// caller lacks `ads:read`).
+    async fn channel(&self) -> Option<Channel> {
+        Some(channel(self.0.channel_id))
     }
-    /// The market it was sold in.
-    async fn market(&self) -> Market {
-        market(self.0.market_id)
+    /// The market it was sold in (owned by ads: null when ads cannot complete it or the caller
+    /// lacks `ads:read`).
+    async fn market(&self) -> Option<Market> {
+        Some(market(self.0.market_id))
     }
-    /// The product sold.
-    async fn product(&self) -> Product {
-        Product {
+    /// The product sold (owned by sales: null when sales cannot complete it or the caller lacks
+    /// `sales:read`).
+    async fn product(&self) -> Option<Product> {
+        Some(Product {
             id: id(self.0.product_id),
-        }
+        })
     }
     /// The ad the sale is attributed to, if any.
     async fn ad(&self) -> Option<Ad> {
@@ -408,17 +413,18 @@ pub struct CampaignCustomerLink(pub store::CampaignCustomer);
 /// A campaign ↔ customer link, as the ETL reads its changes.
 #[Object(requires_scopes = "crm:read")]
 impl CampaignCustomerLink {
-    /// The campaign.
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign (owned by ads: null when ads cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
     /// The customer linked.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         customer(ctx, self.0.customer_id).await
     }
-    /// The channel the customer was linked through.
-    async fn channel(&self) -> Channel {
-        channel(self.0.channel_id)
+    /// The channel the customer was linked through (owned by ads: null when ads cannot complete
+    /// it or the caller lacks `ads:read`).
+    async fn channel(&self) -> Option<Channel> {
+        Some(channel(self.0.channel_id))
     }
     /// When the customer was linked (business time).
     async fn linked_at(&self) -> DateTime<Utc> {

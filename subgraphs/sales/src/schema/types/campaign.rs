@@ -15,7 +15,9 @@ pub struct Campaign {
 }
 
 /// A marketing campaign (owned by the ads subgraph); this subgraph adds its plan, sign-off and
-/// calendar, and its results across stores.
+/// calendar, and its results across stores. Every field but the key is nullable
+/// (docs/schema-rules.md): when this subgraph fails, or the caller lacks `sales:read`, only these
+/// fields are null, never the campaign.
 #[Object]
 impl Campaign {
     /// The campaign id, the same in every store.
@@ -37,7 +39,7 @@ impl Campaign {
         ctx: &Context<'_>,
         #[graphql(desc = "First day included; open when omitted.")] from: Option<NaiveDate>,
         #[graphql(desc = "Last day included; open when omitted. Not before `from`.")] to: Option<NaiveDate>,
-    ) -> Result<Vec<DailyMetric>> {
+    ) -> Result<Option<Vec<DailyMetric>>> {
         if let (Some(from), Some(to)) = (from, to)
             && to < from
         {
@@ -51,13 +53,15 @@ impl Campaign {
             campaign: self.id,
             range: DayRange { from, to },
         };
-        Ok(loader(ctx)
-            .load_one(key)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(DailyMetric)
-            .collect())
+        Ok(Some(
+            loader(ctx)
+                .load_one(key)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(DailyMetric)
+                .collect(),
+        ))
     }
     /// The campaign's plan in PromptSales; null when it was not planned here.
     #[graphql(requires_scopes = "sales:read")]
@@ -66,25 +70,29 @@ impl Campaign {
     }
     /// The sign-off steps of the campaign's plan, in order.
     #[graphql(requires_scopes = "sales:read")]
-    async fn approvals(&self, ctx: &Context<'_>) -> Result<Vec<Approval>> {
-        Ok(loader(ctx)
-            .load_one(loaders::ApprovalsOf(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Approval)
-            .collect())
+    async fn approvals(&self, ctx: &Context<'_>) -> Result<Option<Vec<Approval>>> {
+        Ok(Some(
+            loader(ctx)
+                .load_one(loaders::ApprovalsOf(self.id))
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(Approval)
+                .collect(),
+        ))
     }
     /// The campaign's calendar: its tasks by due time, each with its reminders.
     #[graphql(requires_scopes = "sales:read")]
-    async fn schedule(&self, ctx: &Context<'_>) -> Result<Vec<ScheduledTask>> {
-        Ok(loader(ctx)
-            .load_one(loaders::TasksOf(self.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(ScheduledTask)
-            .collect())
+    async fn schedule(&self, ctx: &Context<'_>) -> Result<Option<Vec<ScheduledTask>>> {
+        Ok(Some(
+            loader(ctx)
+                .load_one(loaders::TasksOf(self.id))
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(ScheduledTask)
+                .collect(),
+        ))
     }
 }
 
@@ -93,9 +101,10 @@ pub struct CampaignSummary(pub store::CampaignSummary);
 /// A campaign's results across PromptAds and PromptCrm, as last loaded by the ETL.
 #[Object(requires_scopes = "sales:read")]
 impl CampaignSummary {
-    /// The campaign summarised (its PromptAds fields resolve through the gateway).
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign summarised (its PromptAds fields resolve through the gateway; null when ads
+    /// cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
     /// The campaign's name, as of the last load.
     async fn name(&self) -> &str {

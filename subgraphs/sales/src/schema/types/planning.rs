@@ -21,9 +21,9 @@ impl CampaignPlan {
     async fn id(&self) -> ID {
         id(self.0.id)
     }
-    /// The PromptAds campaign this plan is for.
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The PromptAds campaign this plan is for (null when ads cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
     /// Working title of the campaign.
     async fn title(&self) -> &str {
@@ -156,9 +156,9 @@ impl Approval {
             .await?
             .map(CampaignPlan))
     }
-    /// The campaign of the plan.
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign of the plan (owned by ads: null when ads cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
 }
 
@@ -223,9 +223,9 @@ impl ScheduledTask {
             .await?
             .map(CampaignPlan))
     }
-    /// The campaign of the plan.
-    async fn campaign(&self) -> Campaign {
-        Campaign { id: self.0.campaign_id }
+    /// The campaign of the plan (owned by ads: null when ads cannot complete it).
+    async fn campaign(&self) -> Option<Campaign> {
+        Some(Campaign { id: self.0.campaign_id })
     }
 }
 
