@@ -20,6 +20,8 @@ command -v cc >/dev/null || missing+=(build-essential)
 command -v curl >/dev/null || missing+=(curl)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# The headless browser the GraphiQL page is tested in (gateway/tests/graphiql.rs).
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -91,6 +93,13 @@ if ! cmp -s supergraph/package-lock.json supergraph/node_modules/.promptsales-lo
   log "installing the pinned composer into supergraph/node_modules"
   (cd supergraph && npm ci --no-audit --no-fund --loglevel=error >&2)
   cp supergraph/package-lock.json supergraph/node_modules/.promptsales-lock
+fi
+
+# --- GraphiQL's pinned assets, served by the gateway itself (no CDN) ------------------------------
+if ! cmp -s gateway/graphiql/package-lock.json gateway/graphiql/node_modules/.promptsales-lock; then
+  log "installing GraphiQL's pinned assets into gateway/graphiql/node_modules"
+  (cd gateway/graphiql && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp gateway/graphiql/package-lock.json gateway/graphiql/node_modules/.promptsales-lock
 fi
 
 # Generated dev keys for encryption at rest (envelope encryption: key-encryption key and the

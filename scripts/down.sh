@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make down`: stops the subgraphs and the gateway `make up` started (by the pids it wrote in
-# .dev/pids). PostgreSQL and Redis are the machine's services and keep running.
+# `make down`: stops the subgraphs, the gateway and the stack's Redis `make up` started (by the
+# pids it wrote in .dev/pids). PostgreSQL and the machine's Redis (6379) keep running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=${1:-}

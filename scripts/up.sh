@@ -48,6 +48,36 @@ fi
 step "start the subgraphs and the gateway"
 scripts/down.sh --quiet
 mkdir -p .dev/logs .dev/pids
+# The stack's own Redis (the machine's, on 6379, is left as it is): AUTH with a generated
+# password (.dev/redis-password, mode 600) and a memory bound with LRU eviction, as fits a
+# cache (every key the gateway writes has a TTL; an evicted one only costs a recomputation).
+# Loopback only. `make down` stops it.
+redis_port=${PROMPTSALES_STACK_REDIS_PORT:-6380}
+if [ ! -s .dev/redis-password ]; then
+  (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .dev/redis-password)
+fi
+redis_password=$(cat .dev/redis-password)
+(umask 077; cat > .dev/redis.conf <<CONF
+bind 127.0.0.1
+port $redis_port
+requirepass $redis_password
+maxmemory ${PROMPTSALES_STACK_REDIS_MAXMEMORY:-256mb}
+maxmemory-policy allkeys-lru
+save ""
+appendonly no
+dir $PWD/.dev
+logfile $PWD/.dev/logs/redis.log
+CONF
+)
+nohup redis-server .dev/redis.conf > /dev/null 2>&1 &
+echo $! > .dev/pids/redis
+for _ in $(seq 1 40); do
+  REDISCLI_AUTH=$redis_password redis-cli -p "$redis_port" ping > /dev/null 2>&1 && break
+  sleep 0.25
+done
+REDISCLI_AUTH=$redis_password redis-cli -p "$redis_port" ping > /dev/null \
+  || { echo "the stack's Redis did not start on port $redis_port (see .dev/logs/redis.log)" >&2; exit 1; }
+export PROMPTSALES_REDIS_URL="redis://:$redis_password@127.0.0.1:$redis_port"
 # Local exploration: the gateway trusts the dev authorization server (`promptsales auth`, :4400)
 # and checks every token it is sent, but a request without one still runs, as a staff member
 # with these read scopes (personal data masked), so GraphiQL works out of the box
@@ -75,7 +105,7 @@ auth:
       jwks_url: $scheme://127.0.0.1:4400/jwks.json
       algorithms: [ES256]
 audit: {}
-# Redis at PROMPTSALES_REDIS_URL (the local one): responses cached (x-cache), persisted queries,
+# Redis at PROMPTSALES_REDIS_URL (the stack's own, with AUTH): responses cached (x-cache), persisted queries,
 # and a rate limit generous enough for exploring, scripts and scripts/bench-cache.sh.
 # (bench-cache.sh cuts the file at the line above to start an uncached twin.)
 cache: {}
@@ -137,7 +167,7 @@ token and send it in GraphiQL's Headers tab as {"Authorization": "Bearer <token>
 $([ "$scheme" = https ] && echo "  (on https: PROMPTSALES_TLS_CA=.dev/tls/ca.pem target/release/promptsales token --auth-url https://127.0.0.1:4400 ...)")
   PostgreSQL  127.0.0.1:5432  databases promptcontent, promptads, promptcrm, promptsales
               (role promptsales; its generated password is in .dev/pg-password)
-  Redis       127.0.0.1:6379
+  Redis       127.0.0.1:$redis_port (the stack's own: AUTH, password in .dev/redis-password; 256 MB, LRU)
 
 Look around:  psql "postgres://promptsales@127.0.0.1:5432/promptads" -c '\dt ads.*'
               (export PGPASSWORD="\$(cat .dev/pg-password)" first on a machine with password login)

@@ -447,3 +447,31 @@ async fn should_refuse_to_manage_the_dev_client_in_a_store_on_another_machine() 
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn should_throttle_a_client_id_after_repeated_failed_authentications() {
+    let db = TestDb::migrated(Store::Sales).await;
+    let secret = add_client(&db, "portal", "ads:read", None);
+    let server = AuthServer::start(&db);
+    let grant = [("grant_type", "client_credentials")];
+    // The default: 10 failures per client id and minute, each an Argon2 verification.
+    for _ in 0..10 {
+        let (status, _, body) = server.token(Some(("portal", "guess")), &grant).await;
+        assert_oauth_error(status, &body, 401, "invalid_client");
+    }
+    let (status, headers, body) = server.token(Some(("portal", "guess")), &grant).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "slow_down");
+    let retry: u64 = headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Even the right secret waits: the throttle does not tell guesses from the owner.
+    let (status, _, _) = server.token(Some(("portal", &secret)), &grant).await;
+    assert_eq!(status, 429);
+    // Other clients are not affected.
+    let other = add_client(&db, "other", "ads:read", None);
+    server.access_token("other", &other, None).await;
+}

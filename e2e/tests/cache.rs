@@ -125,10 +125,10 @@ async fn should_answer_a_repeated_query_from_the_cache_with_the_same_body() {
     assert_eq!(x_cache, "miss");
     assert!(first.get("errors").is_none(), "{first}");
     // No token: every such caller gets this same answer.
-    assert_eq!(cache_control(&headers), "public, max-age=60");
+    assert_eq!(cache_control(&headers), "private, max-age=60");
     let (headers, cached) = until_hit(&stack, CAMPAIGNS, &variables).await;
     assert_eq!(cached, first);
-    assert!(cache_control(&headers).starts_with("public, max-age="), "{headers:?}");
+    assert!(cache_control(&headers).starts_with("private, max-age="), "{headers:?}");
     assert_eq!(prefix.keys("resp:v1:*").await.len(), 1);
     assert!(!prefix.keys("tag:v1:Campaign").await.is_empty(), "tagged by type");
 
@@ -157,11 +157,11 @@ async fn should_keep_reference_data_as_long_as_its_cache_control_hints_say() {
     let (x_cache, headers, body) = send(&stack, reference, &json!({})).await;
     assert_eq!(x_cache, "miss");
     assert!(body.get("errors").is_none(), "{body}");
-    assert_eq!(cache_control(&headers), "public, max-age=3600");
+    assert_eq!(cache_control(&headers), "private, max-age=3600");
     let (headers, cached) = until_hit(&stack, reference, &json!({})).await;
     assert_eq!(cached, body);
     let left: u64 = cache_control(&headers)
-        .trim_start_matches("public, max-age=")
+        .trim_start_matches("private, max-age=")
         .parse()
         .unwrap_or_else(|_| panic!("{headers:?}"));
     assert!(
@@ -173,7 +173,7 @@ async fn should_keep_reference_data_as_long_as_its_cache_control_hints_say() {
     let mixed = "{ channels { code } campaigns(first: 1) { edges { node { id } } } }";
     let (x_cache, headers, _) = send(&stack, mixed, &json!({})).await;
     assert_eq!(x_cache, "miss");
-    assert_eq!(cache_control(&headers), "public, max-age=60");
+    assert_eq!(cache_control(&headers), "private, max-age=60");
     prefix.clean().await;
 }
 
@@ -331,7 +331,7 @@ async fn should_serve_the_stale_entry_when_a_subgraph_is_down() {
     let (x_cache, headers, body) = send(&stack, CAMPAIGN, &variables).await;
     assert_eq!(x_cache, "stale", "{body}");
     assert_eq!(body, fresh, "the last good answer, not a partial one");
-    assert_eq!(cache_control(&headers), "public, max-age=0");
+    assert_eq!(cache_control(&headers), "private, max-age=0");
 
     // What was never cached gets the partial answer with its error.
     let (x_cache, _, partial) = send(
@@ -500,4 +500,42 @@ async fn should_answer_exactly_as_uncached_while_redis_is_down_and_cache_again_a
     let _server = PrivateRedis::start(server.port).await;
     let (_, again) = until_hit(&stack, CAMPAIGN, &variables).await;
     assert_eq!(again, reference);
+}
+
+#[tokio::test]
+async fn should_drop_cached_answers_about_a_customer_when_the_customer_is_erased() {
+    const CUSTOMER: &str = "query Customer($id: ID!) { customer(id: $id) { id firstName lastName city } }";
+    let prefix = Prefix::new(&shared_redis_url());
+    let mut scopes = READ_SCOPES.to_vec();
+    scopes.extend(["admin", "crm:pii"]);
+    let stack = TestStack::builder()
+        .scopes(&scopes)
+        .redis(&prefix.url, &prefix.prefix)
+        .start()
+        .await;
+    let list = stack
+        .query("{ customers(first: 1) { edges { node { id } } } }", json!({}))
+        .await;
+    let id = list["data"]["customers"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{list}"))
+        .to_owned();
+    let variables = json!({ "id": id });
+    let (_, before) = until_hit(&stack, CUSTOMER, &variables).await;
+    assert!(before["data"]["customer"]["firstName"].is_string(), "{before}");
+    // The erasure receipt is no Customer: dropping by returned types alone kept the entry.
+    let erased = stack
+        .query(
+            "mutation($id: ID!) { eraseCustomer(customerId: $id) { customerId } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(erased["data"]["eraseCustomer"]["customerId"], id.as_str(), "{erased}");
+    let (x_cache, _, after) = send(&stack, CUSTOMER, &variables).await;
+    assert_ne!(
+        x_cache, "hit",
+        "the erased customer's cached answer was dropped: {after}"
+    );
+    assert_ne!(after, before, "the answer reflects the erasure");
+    prefix.clean().await;
 }

@@ -7,6 +7,11 @@
 //! The point is small requests, and GETs whose URL stays short enough for CDNs and browsers to
 //! cache.
 //!
+//! Only documents that parse, pass the limits and validate are registered: the text is checked
+//! against the gateway's schema ([`Gateway::check_document`], which also caches it for the run
+//! that follows) before it is stored, so the store cannot be used as free storage for any text,
+//! and a refused document is answered as it would be without APQ.
+//!
 //! A registration whose text does not hash to the given hash is refused with 400
 //! (`PERSISTED_QUERY_HASH_MISMATCH`): otherwise anyone could bind a popular hash to another
 //! query and every client of it would run that one. Redis being down makes every hash unknown;
@@ -20,6 +25,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{
+    Gateway,
     gateway::{Outcome, Request},
     response::{GraphqlError, Response},
 };
@@ -69,8 +75,8 @@ impl PersistedQueries {
 
     /// Completes `request` from its persisted-query extension, if it has one: fills in the
     /// stored text for a hash alone, registers a hash sent with its text. `Err`: the answer to
-    /// send instead of running the request.
-    pub async fn resolve(&self, request: &mut Request) -> Result<(), Outcome> {
+    /// send instead of running the request. `gateway` checks a document before it is registered.
+    pub async fn resolve(&self, request: &mut Request, gateway: &Gateway) -> Result<(), Outcome> {
         let Some(raw) = request.extensions.as_ref().and_then(|e| e.get("persistedQuery")) else {
             return Ok(());
         };
@@ -111,6 +117,10 @@ impl PersistedQueries {
                         ),
                         "PERSISTED_QUERY_HASH_MISMATCH",
                     ));
+                }
+                if let Err(refused) = gateway.check_document(query).await {
+                    metrics::counter!("gateway_apq_total", "result" => "invalid").increment(1);
+                    return Err(refused);
                 }
                 let ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX);
                 let set = redis::cmd("SET").arg(&key).arg(query).arg("PX").arg(ms).clone();

@@ -19,6 +19,9 @@ pub struct Args {
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 4000)]
     pub port: u16,
+    /// Address to listen on: loopback unless a deployment names another (`0.0.0.0` in a container).
+    #[arg(long, env = "PROMPTSALES_LISTEN_ADDR", default_value = "127.0.0.1")]
+    pub listen: std::net::IpAddr,
     /// The composed supergraph SDL (`promptsales compose` writes it).
     #[arg(
         long,
@@ -91,6 +94,9 @@ pub struct HttpOptions {
     pub anonymous_scopes: Vec<String>,
     /// Whether GraphiQL is served at `/`.
     pub graphiql: bool,
+    /// The `node_modules` folder GraphiQL's pinned assets are served from (`npm ci` in
+    /// `gateway/graphiql`, which `scripts/dev-services.sh` runs).
+    pub graphiql_assets: std::path::PathBuf,
     /// Browser origins (`https://portal.example.com`: scheme, host, optional port, no path)
     /// allowed to call the gateway cross-origin, with credentials. Empty: no CORS headers at all,
     /// so browsers only call from the gateway's own origin.
@@ -102,6 +108,9 @@ pub struct HttpOptions {
     /// Headers of which one (non-empty) lets a "simple" request through CSRF prevention: a
     /// browser only sends custom headers cross-site after a preflight that CORS answers.
     pub csrf_required_headers: Vec<String>,
+    /// Entities named by mutations whose existence and owner are checked before the write (see
+    /// `crate::ownership`); by default the campaign of `createContentRequest`.
+    pub ownership: Vec<crate::ownership::OwnershipRule>,
 }
 
 impl Default for HttpOptions {
@@ -111,12 +120,14 @@ impl Default for HttpOptions {
             request_timeout_secs: 30,
             anonymous_scopes: Vec::new(),
             graphiql: true,
+            graphiql_assets: std::path::PathBuf::from("gateway/graphiql/node_modules"),
             cors_origins: Vec::new(),
             csrf_prevention: true,
             csrf_required_headers: vec![
                 "apollo-require-preflight".to_owned(),
                 "x-apollo-operation-name".to_owned(),
             ],
+            ownership: crate::ownership::default_rules(),
         }
     }
 }

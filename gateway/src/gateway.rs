@@ -11,7 +11,7 @@ use std::{
 
 use graphql_tools::{
     static_graphql::query::{self as q, Definition, Document, OperationDefinition as Op},
-    validation::{rules::default_rules_validation_plan, validate::ValidationPlan},
+    validation::rules::default_rules_validation_plan,
 };
 use hive_router_query_planner::{
     ast::normalization::normalize_operation,
@@ -22,10 +22,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{
+    check::DocumentChecker,
+    coerce::InputTypes,
     execute::{Execution, fetch_count},
     fetch::{FetchContext, Fetcher},
     introspection::Introspection,
-    limits::{self, Limits},
+    limits::Limits,
     response::{Data, GraphqlError, Response},
     schema::SchemaIndex,
     scopes::{self, Coordinate, ScopeRules},
@@ -138,6 +140,14 @@ impl Outcome {
             response: Response::request_error(GraphqlError::new(message).with_code(code)),
         }
     }
+
+    /// A request refused with `status` before it ran.
+    pub(crate) fn refused(status: u16, message: impl Into<String>, code: &str) -> Outcome {
+        Outcome {
+            status,
+            ..Outcome::bad(message, code)
+        }
+    }
 }
 
 /// The loaded supergraph and everything that serves it.
@@ -145,11 +155,12 @@ pub struct Gateway {
     planner: Planner,
     schema: SchemaIndex,
     scopes: ScopeRules,
-    validation: ValidationPlan,
-    /// Documents that parsed, passed the limits and validated, by a hash of their text: clients
-    /// send the same few operations over and over, and parsing plus validation against the
-    /// consumer schema costs more than the rest of the gateway's own work on a warm request.
-    documents: moka::sync::Cache<u64, Arc<Document>>,
+    /// Parses, limits and validates documents off the async workers, and caches the valid ones:
+    /// clients send the same few operations over and over, and parsing plus validation against
+    /// the consumer schema costs more than the rest of the gateway's own work on a warm request.
+    checker: DocumentChecker,
+    /// The input types, for coercing variables.
+    inputs: InputTypes,
     plans: moka::sync::Cache<u64, Arc<QueryPlan>>,
     /// (document, operation, scope set) triples whose caller may see every field asked for.
     allowed: moka::sync::Cache<u64, ()>,
@@ -183,11 +194,18 @@ impl Gateway {
             .then(|| Introspection::new(&planner.consumer_schema.document))
             .transpose()
             .map_err(Error::Planner)?;
+        let checker = DocumentChecker::new(
+            planner.consumer_schema.document.clone(),
+            default_rules_validation_plan(),
+            options.limits.clone(),
+            options.plan_cache_size,
+        );
+        let inputs = InputTypes::new(&planner.consumer_schema.document);
         Ok(Gateway {
             schema,
             scopes,
-            validation: default_rules_validation_plan(),
-            documents: moka::sync::Cache::new(options.plan_cache_size),
+            checker,
+            inputs,
             plans: moka::sync::Cache::new(options.plan_cache_size),
             allowed: moka::sync::Cache::new(options.plan_cache_size * 4),
             fetcher,
@@ -297,67 +315,18 @@ impl Gateway {
         denied
     }
 
-    /// The parsed document of `query`, checked against the limits and validated (cached).
-    /// Also returns the hash of the text the document is cached under, which later caches reuse.
-    fn valid_document(&self, query: &str) -> Result<(u64, Arc<Document>), Box<Outcome>> {
-        let mut hasher = std::hash::DefaultHasher::new();
-        query.hash(&mut hasher);
-        let key = hasher.finish();
-        if let Some(doc) = self.documents.get(&key) {
-            return Ok((key, doc));
-        }
-        let doc = match graphql_tools::parser::parse_query_with_token_limit::<String>(
-            query,
-            self.options.limits.max_tokens,
-        ) {
-            Ok(d) => d.into_static(),
-            Err(e) => {
-                let message = e.to_string();
-                if message.to_ascii_lowercase().contains("token limit") {
-                    let limit = self.options.limits.max_tokens;
-                    return Err(Box::new(Outcome::bad(
-                        format!("the document has more than {limit} tokens"),
-                        "LIMIT_EXCEEDED",
-                    )));
-                }
-                return Err(Box::new(Outcome::bad(
-                    message.trim().to_owned(),
-                    "GRAPHQL_PARSE_FAILED",
-                )));
-            }
-        };
-        if let Err(why) = limits::check(&doc, &self.options.limits) {
-            return Err(Box::new(Outcome::bad(why, "LIMIT_EXCEEDED")));
-        }
-        let errors = graphql_tools::validation::validate::validate(
-            &self.planner.consumer_schema.document,
-            &doc,
-            &self.validation,
-        );
-        if !errors.is_empty() {
-            return Err(Box::new(Outcome {
-                operation: None,
-                status: 400,
-                response: Response {
-                    data: None,
-                    errors: errors
-                        .into_iter()
-                        .map(|e| {
-                            let mut err = GraphqlError::new(e.message).with_code("GRAPHQL_VALIDATION_FAILED");
-                            err.locations = e
-                                .locations
-                                .iter()
-                                .map(|p| serde_json::json!({ "line": p.line, "column": p.column }))
-                                .collect();
-                            err
-                        })
-                        .collect(),
-                },
-            }));
-        }
-        let doc = Arc::new(doc);
-        self.documents.insert(key, doc.clone());
-        Ok((key, doc))
+    /// The parsed document of `query`, checked against the limits and validated (cached), off
+    /// the async workers ([`crate::check`]). Also returns the hash of the text the document is
+    /// cached under, which later caches reuse.
+    async fn valid_document(&self, query: &str) -> Result<(u64, Arc<Document>), Box<Outcome>> {
+        self.checker.check(query).await
+    }
+
+    /// Whether `query` parses, passes the limits and validates (then it is cached for the
+    /// request that runs it): `Err` is the answer to send instead. For persisted queries, which
+    /// register only documents that pass.
+    pub async fn check_document(&self, query: &str) -> Result<(), Outcome> {
+        self.checker.check(query).await.map(|_| ()).map_err(|o| *o)
     }
 
     /// Runs one request for a caller with the `granted` scopes. `allow_mutation` is false for GET.
@@ -388,7 +357,7 @@ impl Gateway {
         let Some(query) = request.query.as_deref().filter(|q| !q.trim().is_empty()) else {
             return Outcome::bad("the request has no query", "BAD_REQUEST");
         };
-        let (doc_key, doc) = match self.valid_document(query) {
+        let (doc_key, doc) = match self.valid_document(query).await {
             Ok(found) => found,
             Err(outcome) => return *outcome,
         };
@@ -432,7 +401,7 @@ impl Gateway {
                 ),
             };
         }
-        let variables = match coerce_variables(var_defs, request.variables.unwrap_or_default()) {
+        let variables = match self.inputs.coerce(var_defs, request.variables.unwrap_or_default()) {
             Ok(v) => v,
             Err(why) => return Outcome::bad(why, "BAD_USER_INPUT"),
         };
@@ -567,29 +536,7 @@ fn root_fields(selection: &q::SelectionSet, doc: &Document) -> Vec<String> {
     out
 }
 
-/// Provided variables plus defaults; a missing non-null variable without a default is refused.
-fn coerce_variables(
-    defs: &[q::VariableDefinition],
-    mut provided: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
-    for def in defs {
-        if provided.contains_key(&def.name) {
-            continue;
-        }
-        match &def.default_value {
-            Some(v) => {
-                provided.insert(def.name.clone(), to_json(v));
-            }
-            None if matches!(def.var_type, q::Type::NonNullType(_)) => {
-                return Err(format!("variable ${} of a non-null type was not given", def.name));
-            }
-            None => {}
-        }
-    }
-    Ok(provided)
-}
-
-fn to_json(v: &q::Value) -> Value {
+pub(crate) fn to_json(v: &q::Value) -> Value {
     match v {
         q::Value::Variable(_) | q::Value::Null => Value::Null,
         q::Value::Int(n) => n.as_i64().map_or(Value::Null, Value::from),

@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
             let mut auth = Authenticator::new(options)?;
             if let Some(redis) = &redis {
                 // Fetched keys are shared with the other gateways (`ps:jwks:v1:{issuer}`).
-                auth = auth.with_shared_keys(redis);
+                auth = auth.with_shared_keys(redis, &key);
             }
             let auth = Arc::new(auth);
             // In the background: an identity provider that is down must not keep the gateway down.
@@ -128,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
         apq,
     };
     let app = server::router_with_services(reloader.gateway(), key, config.http, services);
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port)).await?;
+    let listener = tokio::net::TcpListener::bind((args.listen, args.port)).await?;
     // The peer address reaches the audit log through `ConnectInfo`, which `serve` provides.
     service::serve(listener, app, server_tls).await?;
     if let Some(writer) = writer {

@@ -1,7 +1,7 @@
 //! The HTTP front, per the GraphQL-over-HTTP spec: `POST /graphql` (JSON), `GET /graphql` (query
 //! parameters; queries only), `application/graphql-response+json` with 200 for executed requests,
 //! 400 for documents that do not parse or validate, 405 for mutations over GET and 415 for other
-//! content types; GraphiQL at `/`, and the operational routes of `platform::service`. Requests
+//! content types; GraphiQL at `/` from pinned local assets ([`crate::graphiql`]), and the operational routes of `platform::service`. Requests
 //! a browser could send cross-site without a preflight are refused first (CSRF prevention, see
 //! [`crate::browser`]), and CORS is answered for the configured origins only.
 //!
@@ -33,13 +33,12 @@ use std::{
     time::Duration,
 };
 
-use async_graphql::http::GraphiQLSource;
 use axum::{
     Router,
     body::Bytes,
     extract::{ConnectInfo, FromRequestParts, Query, State},
     http::{HeaderMap, HeaderName, StatusCode, header, request::Parts},
-    response::{Html, IntoResponse, Response as HttpResponse},
+    response::{IntoResponse, Response as HttpResponse},
     routing::{get, post},
 };
 use promptsales_platform::{
@@ -59,6 +58,7 @@ use crate::{
     config::HttpOptions,
     fetch::FetchContext,
     gateway::{Outcome, Request},
+    ownership::{self, OwnershipRule},
     ratelimit::{Client, Decision, RateLimiter},
     response::{GraphqlError, Response},
 };
@@ -83,6 +83,8 @@ struct AppState {
     rate_limit: Option<RateLimiter>,
     /// `None`: persisted-query extensions are ignored.
     apq: Option<PersistedQueries>,
+    /// Entities named by mutations, checked before the write ([`crate::ownership`]).
+    ownership: Arc<Vec<OwnershipRule>>,
 }
 
 /// What the router adds to planning and execution; `Default` is none of it.
@@ -177,17 +179,14 @@ pub fn router_with_services(
         cache,
         rate_limit,
         apq,
+        ownership: Arc::new(options.ownership.clone()),
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .route("/cache/invalidate", post(invalidate_cache))
         .with_state(state);
     if options.graphiql {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("PromptSales")
-            .finish();
-        router = router.route("/", get(move || async move { Html(page) }));
+        router = router.merge(crate::graphiql::routes(options.graphiql_assets.clone()));
     }
     // The router exists only once the supergraph is loaded and planned over; a subgraph being
     // down never makes the gateway unready (it answers with partial data instead).
@@ -199,9 +198,44 @@ pub fn router_with_services(
         Duration::from_secs(options.request_timeout_secs),
         options.max_body_bytes,
     );
+    let router = router.layer(axum::middleware::map_response(refusals_as_graphql));
     // Outermost, so that refusals of the inner layers (413, 504) still reach the page that
     // sent the request instead of surfacing as opaque CORS failures.
     browser::with_cors(router, &options)
+}
+
+/// Refusals of the standard layers (413 for a body over the limit, 504 for a request over its
+/// time) answered as GraphQL responses like every other error, instead of their plain-text
+/// bodies, so clients parse one format.
+async fn refusals_as_graphql(response: HttpResponse) -> HttpResponse {
+    let (message, code) = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "the request body is larger than the gateway accepts",
+            "PAYLOAD_TOO_LARGE",
+        ),
+        StatusCode::GATEWAY_TIMEOUT => ("the request took longer than the gateway allows", "TIMEOUT"),
+        _ => return response,
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json {
+        return response;
+    }
+    let outcome = Outcome {
+        operation: None,
+        status: response.status().as_u16(),
+        response: Response::request_error(GraphqlError::new(message).with_code(code)),
+    };
+    let mut refused = respond_with_status(outcome, false, true);
+    for name in [header::HeaderName::from_static(REQUEST_ID), header::VARY] {
+        if let Some(v) = response.headers().get(&name) {
+            refused.headers_mut().insert(name, v.clone());
+        }
+    }
+    refused
 }
 
 /// The CSRF refusal for this request, if it gets one.
@@ -262,7 +296,7 @@ async fn get_graphql(
         (Err(o), _) | (_, Err(o)) => return respond(o, legacy),
     };
     if let Some(apq) = &state.apq
-        && let Err(outcome) = apq.resolve(&mut request).await
+        && let Err(outcome) = apq.resolve(&mut request, &state.gateway.current()).await
     {
         return respond(outcome, legacy);
     }
@@ -313,7 +347,7 @@ async fn post_graphql(
         Err(e) => return respond(bad_request(format!("the body is not a GraphQL request: {e}")), legacy),
     };
     if let Some(apq) = &state.apq
-        && let Err(outcome) = apq.resolve(&mut request).await
+        && let Err(outcome) = apq.resolve(&mut request, &state.gateway.current()).await
     {
         return respond(outcome, legacy);
     }
@@ -428,8 +462,6 @@ async fn run(
 ) -> Reply {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request_id = header(REQUEST_ID);
-    // Callers without a token all get the same answer: a shared cache may keep it.
-    let shared = headers.get(header::AUTHORIZATION).is_none() && caller.organization.is_none();
     // Subgraphs get the verified caller in a signed header and refuse requests without one. The
     // request id is not in it (it goes in `x-request-id`): claims that are the caller's alone
     // sign to the same header for all the caller's requests within a second, signed once.
@@ -450,15 +482,18 @@ async fn run(
     // Taken once: a reload during this request does not change the schema it runs against.
     let gateway = state.gateway.current();
     let cache = state.cache.as_ref();
-    let prepared = cache.and_then(|c| c.prepare(&gateway, &request, &claims.scopes, claims.org, shared));
+    let prepared = cache.and_then(|c| c.prepare(&gateway, &request, &claims.scopes, claims.org));
     let found = match (cache, &prepared) {
         (Some(cache), Some(prepared)) => match cache.lookup(prepared).await {
-            Found::Fresh(entry) => return cache.hit(prepared, entry),
+            Found::Fresh(entry) => return cache.hit(entry),
             other => other,
         },
         _ => Found::Miss,
     };
-    let outcome = gateway.execute(request, allow_mutation, &ctx, &claims.scopes).await;
+    let outcome = match owned_or_refused(state, &gateway, &request, allow_mutation, &claims, &ctx).await {
+        Some(refusal) => refusal,
+        None => gateway.execute(request, allow_mutation, &ctx, &claims.scopes).await,
+    };
     let status = status_label(outcome.status);
     let errors = if outcome.response.errors.is_empty() {
         "false"
@@ -488,6 +523,69 @@ async fn run(
         }
         None => Reply::Executed(outcome, None),
     }
+}
+
+/// The refusal of a mutation that names an entity its caller may not write to (one that does not
+/// exist, or another organization's), asked of the entity's owner before anything runs; `None`
+/// when there is nothing to check or every check passed ([`crate::ownership`]).
+async fn owned_or_refused(
+    state: &AppState,
+    gateway: &crate::Gateway,
+    request: &Request,
+    allow_mutation: bool,
+    claims: &Claims,
+    ctx: &FetchContext,
+) -> Option<Outcome> {
+    if !allow_mutation {
+        return None;
+    }
+    let query = request.query.as_deref()?;
+    // Only documents that parse, pass the limits and validate are looked into (the check is
+    // cached); the others are refused by the execution that follows, as usual.
+    gateway.check_document(query).await.ok()?;
+    for check in ownership::checks(&state.ownership, request) {
+        let organization = match (claims.org, &check.organization) {
+            (Some(own), _) => Some(own),
+            (None, Some(named)) => match named.parse() {
+                Ok(org) => Some(org),
+                Err(_) => return None, // the writing subgraph refuses the malformed id
+            },
+            (None, None) => None,
+        };
+        let as_owner_sees = Claims {
+            sub: claims.sub.clone(),
+            scopes: check.rule.scopes.clone(),
+            org: organization,
+            rid: None,
+        };
+        let check_ctx = FetchContext {
+            claims: state.key.sign(&as_owner_sees),
+            request_id: ctx.request_id.clone(),
+            traceparent: ctx.traceparent.clone(),
+            tracestate: ctx.tracestate.clone(),
+            contains_pii: Default::default(),
+        };
+        let answer = gateway
+            .execute(check.request(), false, &check_ctx, &as_owner_sees.scopes)
+            .await;
+        let found = answer.status == 200
+            && answer
+                .response
+                .data
+                .as_ref()
+                .is_some_and(|d| d.to_value()["entity"].is_object());
+        if !found {
+            tracing::debug!(mutation = %check.rule.mutation, id = %check.id, "write refused: entity not visible to its caller");
+            metrics::counter!("gateway_ownership_refused_total", "mutation" => check.rule.mutation.clone())
+                .increment(1);
+            return Some(Outcome {
+                operation: None,
+                status: 403,
+                response: Response::request_error(GraphqlError::new(check.refusal()).with_code("FORBIDDEN")),
+            });
+        }
+    }
+    None
 }
 
 /// `POST /cache/invalidate` with `{"type": "Campaign", "ids": [...]}` (ids optional): drops the

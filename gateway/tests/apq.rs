@@ -176,3 +176,43 @@ async fn should_run_a_get_with_only_the_hash_once_it_is_registered() {
     let stored = redis.keys().key(KeySpace::Apq, &[&hash]);
     let _: () = redis.query("del", redis::cmd("DEL").arg(&stored)).await.expect("del");
 }
+
+#[tokio::test]
+async fn should_register_only_documents_that_parse_pass_the_limits_and_validate() {
+    let redis = redis();
+    let (_stack, router) = stack_with_apq(&redis).await;
+    // The probe stored arbitrary text under its hash (free storage in Redis for a day).
+    let not_graphql = "this is not a GraphQL document, just text to keep";
+    let invalid = "{ nope }";
+    let too_big = format!("{{ me {{ {} }} }}", "username ".repeat(2000));
+    for (text, code) in [
+        (not_graphql.to_owned(), "GRAPHQL_PARSE_FAILED"),
+        (invalid.to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+        (too_big, "LIMIT_EXCEEDED"),
+    ] {
+        let hash = sha256(&text);
+        let (status, body) = post(&router, json!({ "query": text, "extensions": extensions(&hash) })).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body}");
+        let stored: Option<String> = redis
+            .query("get", redis::cmd("GET").arg(redis.keys().key(KeySpace::Apq, &[&hash])))
+            .await
+            .expect("get");
+        assert_eq!(stored, None, "{code}: nothing was registered");
+        let (_, body) = post(&router, json!({ "extensions": extensions(&hash) })).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+            "{body}"
+        );
+    }
+    // A valid document still registers.
+    let hash = sha256(ME);
+    let (status, _) = post(&router, json!({ "query": ME, "extensions": extensions(&hash) })).await;
+    assert_eq!(status, 200);
+    let (status, body) = post(&router, json!({ "extensions": extensions(&hash) })).await;
+    assert_eq!(
+        (status, &body["data"]["me"]["username"]),
+        (StatusCode::OK, &json!("ada")),
+        "{body}"
+    );
+}

@@ -32,7 +32,10 @@ use promptsales_gateway::{
     config::HttpOptions,
     server,
 };
-use promptsales_platform::redis::{KeySpace, Redis, RedisOptions};
+use promptsales_platform::{
+    claims::ClaimsKey,
+    redis::{KeySpace, Redis, RedisOptions},
+};
 use rsa::{
     RsaPrivateKey,
     pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey},
@@ -506,12 +509,22 @@ async fn stack_sharing_keys(options: AuthOptions, redis: &Redis) -> Stack {
     started_sharing_keys(options, redis, false).await
 }
 
+/// The claims key of the gateways of one fleet in these tests: the shared copies are
+/// authenticated with a key derived from it.
+fn fleet_key() -> ClaimsKey {
+    ClaimsKey::new(b"the claims key of this test fleet").expect("32 bytes")
+}
+
 /// [`stack_sharing_keys`]; with `prefetch`, the keys are loaded first, as the binary does at start.
 async fn started_sharing_keys(options: AuthOptions, redis: &Redis, prefetch: bool) -> Stack {
+    started_sharing_keys_as(options, redis, prefetch, &fleet_key()).await
+}
+
+async fn started_sharing_keys_as(options: AuthOptions, redis: &Redis, prefetch: bool, fleet: &ClaimsKey) -> Stack {
     let mut stack = Stack::start().await;
     let auth = Authenticator::new(options)
         .expect("authenticator")
-        .with_shared_keys(redis);
+        .with_shared_keys(redis, fleet);
     if prefetch {
         auth.prefetch().await;
     }
@@ -586,6 +599,44 @@ async fn should_accept_a_rotated_key_at_once_after_starting_from_an_older_shared
     assert_eq!(jwks.hits(), 2, "A's fetch, then B's for the rotated key");
     let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
     let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+}
+
+#[tokio::test]
+async fn should_not_install_signing_keys_that_anyone_but_a_gateway_wrote_to_redis() {
+    // The probe's attack: whoever can write to Redis plants a JWKS with a key of their own under
+    // the issuer's key and signs an `admin crm:pii` token with it.
+    let (good, evil) = (ec_key("idp-1"), ec_key("planted-1"));
+    let jwks = Jwks::serve(&[&good]).await;
+    let redis = test_redis();
+    let shared = redis.keys().key(KeySpace::Jwks, &[ISSUER]);
+    let planted = json!({ "keys": [evil.jwk] }).to_string();
+    let _: () = redis
+        .query("set", redis::cmd("SET").arg(&shared).arg(&planted).arg("EX").arg(600))
+        .await
+        .expect("set");
+    let stack = stack_sharing_keys(auth_options(&jwks, "jwks_min_refresh_secs: 0\n"), &redis).await;
+    let forged = sign(&evil, &claims("admin crm:pii"));
+    let challenge = refused(&stack, Some(&format!("Bearer {forged}"))).await;
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    assert!(
+        jwks.hits() >= 1,
+        "the identity provider was asked instead of trusting Redis"
+    );
+    // A copy sealed by a gateway of another fleet (another claims key) is no better.
+    let other = stack_sharing_keys_as(auth_options(&jwks, ""), &redis, &ClaimsKey::random()).await;
+    let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+    jwks.publish(&evil);
+    query_as(&other, &forged, ME).await; // the other fleet fetched and shared a document holding it
+    jwks.keys.lock().expect("lock").retain(|k| k["kid"] != "planted-1");
+    let ours = stack_sharing_keys(auth_options(&jwks, "jwks_min_refresh_secs: 0\n"), &redis).await;
+    refused(&ours, Some(&format!("Bearer {forged}"))).await;
+    // Keys from the identity provider still work, and the copy this fleet shares is used by it.
+    query_as(&ours, &sign(&good, &claims("")), ME).await;
+    let _: () = redis.query("del", redis::cmd("DEL").arg(&shared)).await.expect("del");
+}
+
+async fn stack_sharing_keys_as(options: AuthOptions, redis: &Redis, fleet: &ClaimsKey) -> Stack {
+    started_sharing_keys_as(options, redis, false, fleet).await
 }
 
 #[tokio::test]

@@ -175,6 +175,7 @@ async fn should_enforce_depth_alias_and_token_limits_with_clear_errors() {
             max_tokens: 40,
             max_depth: 3,
             max_aliases: 2,
+            ..Limits::default()
         },
         ..Options::default()
     };

@@ -7,6 +7,7 @@ mod keys;
 pub(crate) mod secret;
 mod server;
 pub(crate) mod store;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -22,8 +23,12 @@ pub struct Args {
     /// Port to listen on (0 picks a free one; the address is printed).
     #[arg(long, env = "PROMPTSALES_AUTH_PORT", default_value_t = 4400)]
     port: u16,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// Failed client authentications allowed per client id and minute; past it `/token` answers
+    /// 429 for that client until the minute ends.
+    #[arg(long, env = "PROMPTSALES_AUTH_MAX_FAILED_LOGINS", default_value_t = 10)]
+    max_failed_logins: u32,
+    /// Address to bind (loopback unless named).
+    #[arg(long, env = "PROMPTSALES_LISTEN_ADDR", default_value = "127.0.0.1")]
     bind: std::net::IpAddr,
     /// The `iss` of issued tokens; `http://<bound address>` by default (`https://` when it serves
     /// TLS: `PROMPTSALES_TLS_CERT` and `PROMPTSALES_TLS_KEY`).
@@ -161,6 +166,11 @@ async fn serve(args: Args, pool: PgPool) -> anyhow::Result<()> {
         token_ttl: chrono::Duration::seconds(args.token_ttl_secs.into()),
         grace: chrono::Duration::hours(args.grace_hours.into()),
         dummy_hash,
+        throttle: throttle::Throttle::new(
+            args.max_failed_logins,
+            std::time::Duration::from_secs(60),
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ),
     });
     tracing::info!(%addr, issuer, "dev authorization server listening");
     // Scripts and tests read the address from here (useful with --port 0).

@@ -18,7 +18,10 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{keys, secret, store};
+use super::{
+    keys, secret, store,
+    throttle::{Refused, Throttle},
+};
 
 /// What the server needs to run.
 pub struct AppState {
@@ -32,6 +35,8 @@ pub struct AppState {
     pub grace: chrono::Duration,
     /// Verified against when the client is unknown, so timing does not tell which clients exist.
     pub dummy_hash: String,
+    /// Bounds on client authentication tries.
+    pub throttle: Throttle,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -200,6 +205,10 @@ fn credentials(headers: &HeaderMap, params: &BTreeMap<String, String>) -> Result
 async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
     let params = parse_form(&headers, &body)?;
     let (client_id, client_secret) = credentials(&headers, &params)?;
+    let permit = match state.throttle.admit(&client_id) {
+        Ok(permit) => permit,
+        Err(refused) => return Ok(throttled(refused)),
+    };
     let client = store::client(&state.pool, &client_id)
         .await
         .map_err(OAuthError::internal)?;
@@ -207,16 +216,21 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         .as_ref()
         .map_or(state.dummy_hash.clone(), |c| c.secret_hash.clone());
     // Argon2 takes tens of milliseconds of CPU: off the async workers.
-    let matches = tokio::task::spawn_blocking(move || secret::verify(&client_secret, &hash))
-        .await
-        .map_err(OAuthError::internal)?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        secret::verify(&client_secret, &hash)
+    })
+    .await
+    .map_err(OAuthError::internal)?;
     let client = match client {
         Some(client) if matches && client.disabled_at.is_none() => client,
         _ => {
             tracing::info!(client_id, "client authentication refused");
+            state.throttle.record(&client_id, false);
             return Err(OAuthError::client());
         }
     };
+    state.throttle.record(&client_id, true);
     match params.get("grant_type").map(String::as_str) {
         None => return Err(OAuthError::request("grant_type is missing")),
         Some("client_credentials") => {}
@@ -272,6 +286,21 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// 429 for a try the throttle refused, with `Retry-After` (RFC 6585).
+fn throttled(refused: Refused) -> Response {
+    let (retry_after, description) = match refused {
+        Refused::TooManyFailures(secs) => (secs, "too many failed authentications for this client; retry later"),
+        Refused::Busy => (1, "too many authentications in progress; retry shortly"),
+    };
+    tracing::info!(?refused, "client authentication throttled");
+    let body = json!({ "error": "slow_down", "error_description": description });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The requested scopes if all are allowed (all allowed when none is asked for), in the

@@ -22,6 +22,11 @@ const ISSUER: &str = "promptsales-gateway";
 const AUDIENCE: &str = "promptsales-subgraphs";
 /// How long a signed header stays valid (one request's life, with clock skew to spare).
 const LIFETIME_SECS: i64 = 60;
+/// The longest lifetime a header may claim, whoever signed it: a leaked header (from a log, say)
+/// must not open the subgraphs for years. An hour is what a subgraph's dev GraphiQL page signs.
+pub const MAX_LIFETIME_SECS: i64 = 3600;
+/// Clock skew allowed between the signer and the verifier.
+const LEEWAY_SECS: i64 = 5;
 
 /// Who is calling and what they may do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,12 +91,21 @@ pub struct ClaimsKey {
     /// request in the same second gets the very header signing would give again, without the
     /// JSON encoding, HMAC and base64 of it (a few percent of the gateway's work per request).
     recent: Arc<Mutex<Recent>>,
+    /// The root of keys derived for other purposes ([`ClaimsKey::derive`]), never the secret.
+    derivation: [u8; 32],
 }
 
 #[derive(Default)]
 struct Recent {
     second: i64,
     signed: HashMap<Claims, String>,
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Mac, digest::KeyInit};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// How many distinct callers' headers one second keeps; beyond that, headers are signed afresh.
@@ -113,7 +127,16 @@ impl ClaimsKey {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             recent: Arc::default(),
+            derivation: hmac_sha256(secret, b"promptsales/claims-key/derive/v1"),
         })
+    }
+
+    /// A 32-byte key for `purpose`, derived from this secret (HMAC-SHA256): for what the holders
+    /// of the claims key must agree on besides the header, such as the integrity of the signing
+    /// keys the gateways share through Redis. Knowing a derived key reveals neither the secret
+    /// nor the keys of other purposes.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        hmac_sha256(&self.derivation, purpose.as_bytes())
     }
 
     /// From `PROMPTSALES_CLAIMS_KEY` (base64).
@@ -176,10 +199,17 @@ impl ClaimsKey {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS as u64;
         let data = jsonwebtoken::decode::<Wire>(token, &self.decoding, &validation)
             .map_err(|e| Error::Invalid(e.kind_name()))?;
-        Ok(data.claims.claims)
+        let Wire { iat, exp, claims, .. } = data.claims;
+        if exp - iat > MAX_LIFETIME_SECS {
+            return Err(Error::Invalid(format!("lifetime over {MAX_LIFETIME_SECS} s")));
+        }
+        if iat > chrono::Utc::now().timestamp() + LEEWAY_SECS {
+            return Err(Error::Invalid("issued in the future".into()));
+        }
+        Ok(claims)
     }
 }
 
@@ -249,6 +279,29 @@ mod tests {
         // Signed again (from the memo, or afresh if the second turned): still the caller's own.
         assert_eq!(key.verify(Some(&key.sign(&b))).expect("valid"), b);
         assert_eq!(key.verify(Some(&key.sign(&a))).expect("valid"), a);
+    }
+
+    #[test]
+    fn should_refuse_validly_signed_headers_that_claim_a_long_lifetime() {
+        let key = ClaimsKey::random();
+        let claims = Claims::staff("u1", &["admin", "crm:pii"]);
+        let ten_years = key.sign_for(&claims, 10 * 365 * 24 * 3600);
+        assert_eq!(
+            key.verify(Some(&ten_years)).expect_err("too long").to_string(),
+            "invalid x-promptsales-claims header: lifetime over 3600 s"
+        );
+        let future = key.sign_at(&claims, chrono::Utc::now().timestamp() + 600, 60);
+        assert!(key.verify(Some(&future)).is_err(), "issued in the future");
+        assert!(key.verify(Some(&key.sign_for(&claims, MAX_LIFETIME_SECS))).is_ok());
+    }
+
+    #[test]
+    fn should_derive_distinct_keys_per_purpose_and_secret() {
+        let key = ClaimsKey::new(&[7u8; 32]).expect("key");
+        let same = ClaimsKey::new(&[7u8; 32]).expect("key");
+        assert_eq!(key.derive("a"), same.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+        assert_ne!(key.derive("a"), ClaimsKey::random().derive("a"));
     }
 
     #[test]

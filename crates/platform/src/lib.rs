@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod claims;
 pub mod config;
 pub mod crypto;
+pub mod currency;
 pub mod dev_certs;
 pub mod gql;
 pub mod ids;

@@ -68,6 +68,25 @@ pub fn operational_routes(ready: ReadyCheck) -> Router {
         .route("/metrics", get(|| async { metrics().render() }))
 }
 
+/// The variable that names the address a service listens on.
+pub const LISTEN_ENV: &str = "PROMPTSALES_LISTEN_ADDR";
+
+/// The address a service binds: `PROMPTSALES_LISTEN_ADDR` (an IP address: `0.0.0.0` or `::` in a
+/// container whose network is the boundary), else `127.0.0.1`, so a process started on a
+/// workstation is not reachable from the network (its tokenless read access and `/metrics`
+/// included) unless that is asked for.
+pub fn listen_address() -> std::io::Result<std::net::IpAddr> {
+    match std::env::var(LISTEN_ENV) {
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{LISTEN_ENV}={v:?} is not an IP address"),
+            )
+        }),
+        _ => Ok(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+    }
+}
+
 /// The layers every router gets: request id, tracing with the matched path, request metrics,
 /// a timeout and a body limit.
 pub fn with_standard_layers(router: Router, service: &'static str, timeout: Duration, body_limit: usize) -> Router {
@@ -79,6 +98,7 @@ pub fn with_standard_layers(router: Router, service: &'static str, timeout: Dura
         ))
         .layer(
             ServiceBuilder::new()
+                .map_request(drop_unusable_request_id)
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let path = req
@@ -96,6 +116,34 @@ pub fn with_standard_layers(router: Router, service: &'static str, timeout: Dura
                 .layer(RequestBodyLimitLayer::new(body_limit))
                 .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout)),
         )
+}
+
+/// Longest client request id kept; a UUID is 36 characters, a W3C trace id 32.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Whether a client's request id may be kept: it goes into logs and the audit log verbatim, so
+/// only short ids of letters, digits and `-_.:/+=` (UUIDs, ULIDs, trace ids, base64) are.
+pub fn is_usable_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'='))
+}
+
+/// Removes a client request id that is too long or holds other characters, so the next layer
+/// gives the request a fresh UUID instead of logging what the client wrote.
+fn drop_unusable_request_id(mut req: Request) -> Request {
+    let usable = req
+        .headers()
+        .get_all(REQUEST_ID)
+        .iter()
+        .map(|v| v.to_str().is_ok_and(is_usable_request_id))
+        .collect::<Vec<_>>();
+    if usable.len() > 1 || usable.iter().any(|ok| !ok) {
+        req.headers_mut().remove(REQUEST_ID);
+    }
+    req
 }
 
 async fn record(service: &'static str, req: Request, next: axum::middleware::Next) -> impl IntoResponse {

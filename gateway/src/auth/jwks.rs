@@ -8,6 +8,13 @@
 //! process, and a gateway that starts while the identity provider is down still validates tokens
 //! whose keys another gateway fetched. The memory copy stays first; Redis being down only means
 //! the endpoint is asked, as without it.
+//!
+//! Redis is a cache here, never a source of trust: whoever can write to it must not be able to
+//! install a signing key. The shared copy carries when it was fetched and an HMAC-SHA256 over the
+//! Redis key, that time and the document, with a key only the gateways hold (derived from the
+//! claims key, [`promptsales_platform::claims::ClaimsKey::derive`]). A copy whose MAC does not
+//! verify, or older than the cache time (a replayed document with a retired key), is ignored and
+//! the identity provider is asked, as without Redis.
 
 use std::{
     collections::HashMap,
@@ -53,9 +60,22 @@ pub struct Jwks {
     state: RwLock<KeySet>,
     /// One fetch at a time; requests that need the keys meanwhile wait for its result.
     refresh: tokio::sync::Mutex<()>,
-    /// Redis and this issuer's key there, when the document is shared between gateways.
-    shared: Option<(Redis, String)>,
+    /// Redis, this issuer's key there and the MAC key of the shared copies, when the document is
+    /// shared between gateways.
+    shared: Option<Shared>,
 }
+
+struct Shared {
+    redis: Redis,
+    key: String,
+    mac_key: [u8; 32],
+}
+
+/// The shared copy's layout: fetch time (ms since the epoch, 8 bytes big-endian), the MAC (32
+/// bytes), then the document.
+const HEADER_BYTES: usize = 8 + 32;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JwksError {
@@ -82,10 +102,11 @@ impl Jwks {
         }
     }
 
-    /// Shares the fetched document with other gateways through `redis`, under `issuer`.
-    pub fn share(&mut self, redis: Redis, issuer: &str) {
+    /// Shares the fetched document with other gateways through `redis`, under `issuer`, each copy
+    /// authenticated with `mac_key` (which every gateway of the fleet must hold).
+    pub fn share(&mut self, redis: Redis, issuer: &str, mac_key: [u8; 32]) {
         let key = redis.keys().key(KeySpace::Jwks, &[issuer]);
-        self.shared = Some((redis, key));
+        self.shared = Some(Shared { redis, key, mac_key });
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, KeySet> {
@@ -161,26 +182,42 @@ impl Jwks {
     }
 
     /// The shared document's keys and how long ago it was fetched; `None` when there is no
-    /// Redis, no copy, or Redis does not answer (then the endpoint is asked, as without Redis).
+    /// Redis, no copy, a copy that does not verify or is too old, or Redis does not answer (then
+    /// the endpoint is asked, as without Redis).
     async fn read_shared(&self) -> Option<(HashMap<String, Key>, Duration)> {
-        let (redis, key) = self.shared.as_ref()?;
-        let mut pipe = redis::pipe();
-        pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
-        let (body, pttl): (Option<Vec<u8>>, i64) = redis.pipeline("jwks_get", &pipe).await.ok()?;
-        let keys = parse(&body?)
-            .inspect_err(|e| tracing::warn!(key, error = %e, "the JWKS in Redis is unusable; fetching it"))
+        let shared = self.shared.as_ref()?;
+        let raw: Option<Vec<u8>> = shared
+            .redis
+            .query("jwks_get", redis::cmd("GET").arg(&shared.key))
+            .await
             .ok()?;
-        let left = Duration::from_millis(u64::try_from(pttl).unwrap_or(0));
-        Some((keys, self.ttl.saturating_sub(left)))
+        let raw = raw?;
+        let Some((fetched_ms, body)) = verify_copy(&shared.mac_key, &shared.key, &raw) else {
+            metrics::counter!("gateway_jwks_shared_refused_total").increment(1);
+            tracing::warn!(key = %shared.key, "the JWKS in Redis does not carry a valid MAC; ignored, asking the identity provider");
+            return None;
+        };
+        let age = Duration::from_millis(now_ms().saturating_sub(fetched_ms));
+        if age >= self.ttl || fetched_ms > now_ms() + 5_000 {
+            tracing::debug!(key = %shared.key, "the JWKS in Redis is older than the cache time; ignored");
+            return None;
+        }
+        let keys = parse(body)
+            .inspect_err(
+                |e| tracing::warn!(key = %shared.key, error = %e, "the JWKS in Redis is unusable; fetching it"),
+            )
+            .ok()?;
+        Some((keys, age))
     }
 
     /// Shares a fetched document for the cache time; a failure only costs other gateways a fetch.
     async fn write_shared(&self, body: &[u8]) {
-        let Some((redis, key)) = &self.shared else { return };
+        let Some(shared) = &self.shared else { return };
         let ms = u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let set = redis::cmd("SET").arg(key).arg(body).arg("PX").arg(ms).clone();
-        if let Err(e) = redis.query::<()>("jwks_set", &set).await {
-            tracing::debug!(key, error = %e, "JWKS not shared through Redis");
+        let copy = seal_copy(&shared.mac_key, &shared.key, now_ms(), body);
+        let set = redis::cmd("SET").arg(&shared.key).arg(copy).arg("PX").arg(ms).clone();
+        if let Err(e) = shared.redis.query::<()>("jwks_set", &set).await {
+            tracing::debug!(key = %shared.key, error = %e, "JWKS not shared through Redis");
         }
     }
 
@@ -199,6 +236,47 @@ impl Jwks {
         }
         Ok(body)
     }
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+fn copy_mac(mac_key: &[u8; 32], redis_key: &str, fetched_ms: u64) -> HmacSha256 {
+    use hmac::{Mac, digest::KeyInit};
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(mac_key).expect("HMAC takes keys of any length");
+    // The Redis key binds the copy to its issuer: one issuer's keys cannot pass for another's.
+    mac.update(b"ps:jwks:v1\0");
+    mac.update(redis_key.as_bytes());
+    mac.update(b"\0");
+    mac.update(&fetched_ms.to_be_bytes());
+    mac
+}
+
+/// The shared copy of `body`, fetched at `fetched_ms`.
+fn seal_copy(mac_key: &[u8; 32], redis_key: &str, fetched_ms: u64, body: &[u8]) -> Vec<u8> {
+    use hmac::Mac;
+    let mut mac = copy_mac(mac_key, redis_key, fetched_ms);
+    mac.update(body);
+    let mut copy = Vec::with_capacity(HEADER_BYTES + body.len());
+    copy.extend_from_slice(&fetched_ms.to_be_bytes());
+    copy.extend_from_slice(&mac.finalize().into_bytes());
+    copy.extend_from_slice(body);
+    copy
+}
+
+/// The fetch time and document of a shared copy whose MAC verifies (in constant time).
+fn verify_copy<'c>(mac_key: &[u8; 32], redis_key: &str, copy: &'c [u8]) -> Option<(u64, &'c [u8])> {
+    use hmac::Mac;
+    if copy.len() < HEADER_BYTES {
+        return None;
+    }
+    let fetched_ms = u64::from_be_bytes(copy[..8].try_into().expect("8 bytes"));
+    let (tag, body) = copy[8..].split_at(32);
+    let mut mac = copy_mac(mac_key, redis_key, fetched_ms);
+    mac.update(body);
+    mac.verify_slice(tag).ok()?;
+    Some((fetched_ms, body))
 }
 
 /// The usable keys of a JWKS document, by `kid`.

@@ -17,7 +17,7 @@ use std::{collections::HashMap, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, Validation, errors::ErrorKind};
-use promptsales_platform::redis::Redis;
+use promptsales_platform::{claims::ClaimsKey, redis::Redis};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -263,9 +263,12 @@ impl Authenticator {
 
     /// Shares every issuer's fetched keys with the other gateways through `redis`
     /// (`ps:jwks:v1:{issuer}`, for `jwks_cache_secs`), read there before the endpoint is asked.
-    pub fn with_shared_keys(mut self, redis: &Redis) -> Authenticator {
+    /// Each copy is authenticated with a key derived from `key`, the claims key every gateway
+    /// holds: a copy written by anyone else is ignored.
+    pub fn with_shared_keys(mut self, redis: &Redis, key: &ClaimsKey) -> Authenticator {
+        let mac_key = key.derive("gateway/jwks-share/v1");
         for (name, issuer) in &mut self.issuers {
-            issuer.jwks.share(redis.clone(), name);
+            issuer.jwks.share(redis.clone(), name, mac_key);
         }
         self
     }

@@ -118,11 +118,12 @@ impl Verdict {
         }
     }
 
-    fn cacheable(status: CacheStatus, shared: bool, max_age_secs: u64) -> Verdict {
-        let scope = if shared { "public" } else { "private" };
+    /// Always `private`: even the answers every tokenless caller shares may hold personal data
+    /// (customer names, places), which no proxy or CDN on the way may keep and hand to others.
+    fn cacheable(status: CacheStatus, max_age_secs: u64) -> Verdict {
         Verdict {
             status,
-            cache_control: format!("{scope}, max-age={max_age_secs}"),
+            cache_control: format!("private, max-age={max_age_secs}"),
         }
     }
 
@@ -147,8 +148,9 @@ pub struct Prepared {
     key: Option<String>,
     query: String,
     operation_name: Option<String>,
-    /// The response is the same for every caller without a token: `public` is safe.
-    shared: bool,
+    /// The variables of a request that may be a mutation (not looked up): the entities its
+    /// arguments name are invalidated after it ran.
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What the cache held for a request.
@@ -241,7 +243,6 @@ impl ResponseCache {
         request: &Request,
         scopes: &[String],
         organization: Option<uuid::Uuid>,
-        shared: bool,
     ) -> Option<Prepared> {
         let query = request.query.as_deref()?;
         // A cheap screen, not a parse: a false positive only costs the lookup, and what is
@@ -259,11 +260,12 @@ impl ResponseCache {
             });
             self.redis.keys().key(KeySpace::Resp, &[&hash])
         });
+        let variables = if key.is_none() { request.variables.clone() } else { None };
         Some(Prepared {
             key,
             query: query.to_owned(),
             operation_name: request.operation_name.clone().filter(|n| !n.is_empty()),
-            shared,
+            variables,
         })
     }
 
@@ -284,10 +286,10 @@ impl ResponseCache {
     }
 
     /// The reply for a request found fresh in the cache.
-    pub fn hit(&self, prepared: &Prepared, entry: Entry) -> Reply {
+    pub fn hit(&self, entry: Entry) -> Reply {
         let left = entry.fresh_until_ms.saturating_sub(now_ms()) / 1000;
         metrics::counter!("gateway_cache_total", "result" => "hit").increment(1);
-        Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Hit, prepared.shared, left))
+        Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Hit, left))
     }
 
     /// After execution: serves a stale entry if the execution failed on a subgraph, stores a
@@ -314,7 +316,7 @@ impl ResponseCache {
             && failed_on_a_subgraph(&outcome)
         {
             metrics::counter!("gateway_cache_total", "result" => "stale").increment(1);
-            return Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Stale, prepared.shared, 0));
+            return Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Stale, 0));
         }
         let cacheable = outcome.status == 200
             && kind == Some("query")
@@ -359,12 +361,11 @@ impl ResponseCache {
             body,
         };
         let encoded = entry.encode();
-        let shared = prepared.shared;
         let cache = self.clone();
         // Stored after the reply: the client does not wait for Redis on a miss.
         tokio::spawn(async move { cache.store(&prepared, tags, &encoded, max_age).await });
         metrics::counter!("gateway_cache_total", "result" => "miss").increment(1);
-        Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Miss, shared, max_age))
+        Reply::Body(entry.body, Verdict::cacheable(CacheStatus::Miss, max_age))
     }
 
     fn bypass(&self, outcome: Outcome) -> Reply {
@@ -411,7 +412,16 @@ impl ResponseCache {
             return;
         };
         let keys = self.redis.keys();
-        let tag_keys: Vec<String> = tags.types.iter().map(|t| keys.key(KeySpace::Tag, &[t])).collect();
+        let mut tag_keys: Vec<String> = tags.types.iter().map(|t| keys.key(KeySpace::Tag, &[t])).collect();
+        let named = tags::named_by_arguments(
+            schema,
+            &prepared.query,
+            prepared.operation_name.as_deref(),
+            prepared.variables.as_ref().unwrap_or(&serde_json::Map::new()),
+        );
+        for (type_name, id) in &named {
+            tag_keys.extend(keys.invalidation_tags(type_name, std::slice::from_ref(id)));
+        }
         match self.redis.drop_tagged(&tag_keys).await {
             Ok(dropped) => {
                 metrics::counter!("gateway_cache_invalidations_total", "source" => "mutation").increment(1);

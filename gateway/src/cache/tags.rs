@@ -72,6 +72,70 @@ pub fn collect(schema: &SchemaIndex, query: &str, operation_name: Option<&str>, 
     Some(walker.tags)
 }
 
+/// The entities a mutation names by argument: `xId: "…"` where `X` is an object type (the
+/// argument `customerId` of `eraseCustomer` names a `Customer`), and `id: "…"` naming an object
+/// of the field's own type. A write to an entity may change cached answers that hold it although
+/// the mutation's selection never returns its type (`eraseCustomer` returns an erasure receipt):
+/// those are dropped by the entity's tag. Values come from literals or `variables`.
+pub fn named_by_arguments(
+    schema: &SchemaIndex,
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &serde_json::Map<String, Value>,
+) -> BTreeSet<(String, String)> {
+    use graphql_tools::static_graphql::query::Value as Literal;
+    let mut out = BTreeSet::new();
+    let Ok(doc) = graphql_tools::parser::parse_query::<String>(query) else {
+        return out;
+    };
+    let doc: Document = doc.into_static();
+    let Some(Op::Mutation(m)) = crate::gateway::select_operation(&doc, operation_name.filter(|n| !n.is_empty())) else {
+        return out;
+    };
+    let Some(mutation) = schema.mutation.as_deref() else {
+        return out;
+    };
+    let id_of = |v: &Literal| -> Option<String> {
+        match v {
+            Literal::String(s) => Some(s.clone()),
+            Literal::Int(n) => n.as_i64().map(|n| n.to_string()),
+            Literal::Variable(name) => match variables.get(name)? {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    for item in &m.selection_set.items {
+        let Selection::Field(field) = item else { continue };
+        for (name, value) in &field.arguments {
+            let type_name = if name == "id" {
+                let mut t = schema.field(mutation, &field.name);
+                while let Some(FieldType::NonNull(inner) | FieldType::List(inner)) = t {
+                    t = Some(inner.as_ref());
+                }
+                match t {
+                    Some(FieldType::Named(n)) => n.clone(),
+                    _ => continue,
+                }
+            } else if let Some(stem) = name.strip_suffix("Id").filter(|s| !s.is_empty()) {
+                let mut chars = stem.chars();
+                let first = chars.next().expect("not empty");
+                first.to_uppercase().chain(chars).collect()
+            } else {
+                continue;
+            };
+            if schema.kind(&type_name) == Some(Kind::Object)
+                && let Some(id) = id_of(value)
+            {
+                out.insert((type_name, id));
+            }
+        }
+    }
+    out
+}
+
 struct Walker<'a> {
     schema: &'a SchemaIndex,
     fragments: HashMap<&'a str, &'a FragmentDefinition>,

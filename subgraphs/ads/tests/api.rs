@@ -488,6 +488,8 @@ async fn should_refuse_invalid_campaigns_with_the_field_and_rule_and_write_nothi
         ("channels", json!([]), "input.channels", "min_items"),
         ("markets", json!(["ZZ"]), "input.markets", "unknown_code"),
         ("brandId", json!("nope"), "input.brandId", "uuid"),
+        ("currency", json!("ZZZ"), "input.currency", "iso4217"),
+        ("endsAt", json!("+10000-01-01T00:00:00Z"), "input.endsAt", "range"),
     ];
     for (field, value, path, rule) in cases {
         let mut input = create_input(&sg, &format!("bad-{field}-{rule}"));

@@ -102,18 +102,21 @@ async fn should_open_the_seeded_pii_to_what_the_seeder_indexed_and_find_it_by_em
         opened += 1;
 
         if opened <= 3 {
-            let tenant = Claims {
-                org: Some(c["organizationId"].as_str().expect("org").parse().expect("uuid")),
+            let org = Some(c["organizationId"].as_str().expect("org").parse().expect("uuid"));
+            let lookup = "query($e: String) { customers(filter: { email: $e }) { edges { node { id } } } }";
+            // A lookup by a personal identifier re-identifies: `crm:read` alone is refused.
+            let reader = Claims {
+                org,
                 ..Claims::staff("t", &["crm:read"])
             };
-            let found = post(
-                &router,
-                &key,
-                &tenant,
-                "query($e: String) { customers(filter: { email: $e }) { edges { node { id } } } }",
-                json!({ "e": email.to_uppercase() }),
-            )
-            .await;
+            let refused = post(&router, &key, &reader, lookup, json!({ "e": email.to_uppercase() })).await;
+            assert_eq!(refused["data"]["customers"], serde_json::Value::Null, "{refused}");
+            assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
+            let tenant = Claims {
+                org,
+                ..Claims::staff("t", &["crm:read", "crm:pii"])
+            };
+            let found = post(&router, &key, &tenant, lookup, json!({ "e": email.to_uppercase() })).await;
             assert_eq!(found["data"]["customers"]["edges"][0]["node"]["id"], c["id"]);
         }
     }

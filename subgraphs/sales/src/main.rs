@@ -11,7 +11,7 @@ async fn main() -> anyhow::Result<()> {
     // Before connecting: a bad certificate or key stops the start with a clear error.
     let tls = ServerTls::from_env()?;
     let state = connect(&config).await?;
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port)).await?;
+    let listener = tokio::net::TcpListener::bind((service::listen_address()?, config.port)).await?;
     service::serve(listener, app(state, &config), tls).await?;
     Ok(())
 }

@@ -93,8 +93,25 @@ pub struct CreateCampaignPayload {
     pub replayed: bool,
 }
 
+/// Years a date may have: four digits, as ISO 8601 and both stores' types keep them.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
 impl CreateCampaignInput {
     fn into_store(self, created_by: Option<Uuid>) -> Result<NewCampaign> {
+        use chrono::Datelike;
+        let currency = self.currency.trim().to_uppercase();
+        if !promptsales_platform::currency::is_currency(&currency) {
+            return Err(bad_input(
+                "input.currency",
+                "iso4217",
+                format!("{currency:?} is not an ISO 4217 currency (e.g. USD, MXN, EUR)"),
+            ));
+        }
+        for (field, at) in [("input.startsAt", self.starts_at), ("input.endsAt", self.ends_at)] {
+            if !YEARS.contains(&at.year()) {
+                return Err(bad_input(field, "range", "must be a date of the years 1 to 9999"));
+            }
+        }
         let ads = self
             .ads
             .into_iter()
@@ -127,7 +144,7 @@ impl CreateCampaignInput {
             description: self.description,
             objective: self.objective.as_db().to_owned(),
             budget: self.budget,
-            currency: self.currency.trim().to_uppercase(),
+            currency,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             idempotency_key: self.idempotency_key,

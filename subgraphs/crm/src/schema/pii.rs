@@ -153,6 +153,35 @@ pub fn mark(ctx: &Context<'_>) {
     }
 }
 
+/// Decimals a coordinate keeps for callers without `crm:pii`: two (about 1.1 km of latitude)
+/// place a customer in a neighbourhood, not at a door.
+const COARSE_DECIMALS: u32 = 2;
+
+/// A customer's coordinate: exact for `crm:pii` (then the response holds PII), otherwise
+/// rounded to [`COARSE_DECIMALS`].
+pub fn coordinate(ctx: &Context<'_>, value: Option<rust_decimal::Decimal>) -> Option<rust_decimal::Decimal> {
+    let value = value?;
+    if may_reveal(ctx) {
+        mark(ctx);
+        Some(value)
+    } else {
+        Some(value.round_dp(COARSE_DECIMALS))
+    }
+}
+
+/// Refuses a lookup by a personal identifier (e-mail, national id) to callers without `crm:pii`:
+/// finding who has an identifier re-identifies a person as surely as reading it.
+pub fn require_for_lookup(ctx: &Context<'_>, field: &str) -> Result<()> {
+    if may_reveal(ctx) {
+        Ok(())
+    } else {
+        Err(promptsales_platform::gql::error(
+            promptsales_platform::gql::ErrorCode::Forbidden,
+            format!("{field}: looking customers up by a personal identifier needs the scope {PII_SCOPE}"),
+        ))
+    }
+}
+
 /// A sealed column of `customer`: in clear for `crm:pii`, masked otherwise; null when the customer
 /// has no such value (or was erased) or its data key is gone (crypto-shredded).
 pub async fn reveal(ctx: &Context<'_>, customer: &store::Customer, column: Column) -> Result<Option<String>> {

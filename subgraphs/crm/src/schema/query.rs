@@ -13,7 +13,7 @@ use super::{
     MAX_ETL_PAGE, MAX_PAGE, Sale, connection,
     cursor::{link_after, link_cursor, name_after, name_cursor, time_after, time_cursor},
     keyring, loader, loaders, parse_id,
-    pii::Column,
+    pii::{self, Column},
     store, tenant,
 };
 use crate::store::CustomerFilter as StoreFilter;
@@ -35,10 +35,10 @@ pub struct CustomerFilterInput {
     /// (accents count: `lopez` does not find `López`).
     pub search: Option<String>,
     /// Exact e-mail (case and surrounding spaces ignored), looked up through its blind index: the
-    /// store never decrypts to search.
+    /// store never decrypts to search. Needs `crm:pii`.
     pub email: Option<String>,
     /// Exact national id (only letters and digits count: `12.345.678-9` = `123456789`), looked up
-    /// through its blind index.
+    /// through its blind index. Needs `crm:pii`.
     pub national_id: Option<String>,
 }
 
@@ -88,6 +88,12 @@ impl CustomerFilterInput {
                 words
             }
         };
+        if self.email.is_some() {
+            pii::require_for_lookup(ctx, "filter.email")?;
+        }
+        if self.national_id.is_some() {
+            pii::require_for_lookup(ctx, "filter.nationalId")?;
+        }
         let ring = keyring(ctx);
         let email_bidx = self
             .email

@@ -126,13 +126,15 @@ impl Customer {
     async fn city(&self) -> Option<&str> {
         self.0.city.as_deref()
     }
-    /// Latitude in degrees (WGS 84); null when unknown or erased.
-    async fn latitude(&self) -> Option<Decimal> {
-        self.0.latitude
+    /// Latitude in degrees (WGS 84): exact for `crm:pii`, otherwise rounded to two decimals (about
+    /// 1 km). Null when unknown or erased.
+    async fn latitude(&self, ctx: &Context<'_>) -> Option<Decimal> {
+        pii::coordinate(ctx, self.0.latitude)
     }
-    /// Longitude in degrees (WGS 84); null when unknown or erased.
-    async fn longitude(&self) -> Option<Decimal> {
-        self.0.longitude
+    /// Longitude in degrees (WGS 84): exact for `crm:pii`, otherwise rounded to two decimals (about
+    /// 1 km). Null when unknown or erased.
+    async fn longitude(&self, ctx: &Context<'_>) -> Option<Decimal> {
+        pii::coordinate(ctx, self.0.longitude)
     }
     /// Preferred language: ISO 639-1, optionally with a region (`es`, `es-MX`).
     async fn preferred_language(&self) -> &str {
