@@ -40,6 +40,8 @@ pub enum Error {
     Parse(String),
     #[error("the supergraph cannot be planned over: {0}")]
     Planner(String),
+    #[error("the supergraph's API schema cannot be served: {0}")]
+    Unservable(String),
     #[error("the subgraph client: {0}")]
     Client(#[from] crate::fetch::ClientError),
     #[error("the JWKS client: {0}")]
@@ -167,6 +169,7 @@ impl Gateway {
             .map_err(|e| Error::Planner(e.to_string()))?;
         let mut schema = SchemaIndex::new(&planner.consumer_schema.document);
         schema.cache_hints = crate::cache::hints::CacheHints::new(&parsed);
+        schema.keys = crate::keys::EntityKeys::new(&planner.supergraph);
         let scopes = ScopeRules::new(&parsed);
         let mut endpoints = planner.supergraph.subgraph_endpoint_map.clone();
         for (name, url) in &options.subgraph_urls {
@@ -178,11 +181,10 @@ impl Gateway {
             .map(|(k, v)| (k.clone(), Duration::from_millis(*v)))
             .collect();
         let fetcher = Fetcher::new(endpoints, options.subgraph_timeout, timeouts)?;
-        let introspection = options
-            .introspection
-            .then(|| Introspection::new(&planner.consumer_schema.document))
-            .transpose()
-            .map_err(Error::Planner)?;
+        // Built even when introspection is off: it checks that the API schema is one the
+        // gateway can describe and shape (every type it names is defined).
+        let introspection = Introspection::new(planner.consumer_schema.document.clone()).map_err(Error::Unservable)?;
+        let introspection = options.introspection.then_some(introspection);
         Ok(Gateway {
             schema,
             scopes,
@@ -432,7 +434,7 @@ impl Gateway {
                 ),
             };
         }
-        let variables = match coerce_variables(var_defs, request.variables.unwrap_or_default()) {
+        let variables = match crate::variables::coerce(var_defs, request.variables.unwrap_or_default(), &self.schema) {
             Ok(v) => v,
             Err(why) => return Outcome::bad(why, "BAD_USER_INPUT"),
         };
@@ -565,39 +567,4 @@ fn root_fields(selection: &q::SelectionSet, doc: &Document) -> Vec<String> {
         }
     }
     out
-}
-
-/// Provided variables plus defaults; a missing non-null variable without a default is refused.
-fn coerce_variables(
-    defs: &[q::VariableDefinition],
-    mut provided: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
-    for def in defs {
-        if provided.contains_key(&def.name) {
-            continue;
-        }
-        match &def.default_value {
-            Some(v) => {
-                provided.insert(def.name.clone(), to_json(v));
-            }
-            None if matches!(def.var_type, q::Type::NonNullType(_)) => {
-                return Err(format!("variable ${} of a non-null type was not given", def.name));
-            }
-            None => {}
-        }
-    }
-    Ok(provided)
-}
-
-fn to_json(v: &q::Value) -> Value {
-    match v {
-        q::Value::Variable(_) | q::Value::Null => Value::Null,
-        q::Value::Int(n) => n.as_i64().map_or(Value::Null, Value::from),
-        q::Value::Float(f) => Value::from(*f),
-        q::Value::String(s) => Value::from(s.as_str()),
-        q::Value::Boolean(b) => Value::from(*b),
-        q::Value::Enum(e) => Value::from(e.as_str()),
-        q::Value::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        q::Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-    }
 }

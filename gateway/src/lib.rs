@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod gateway;
 mod introspection;
 mod json;
+mod keys;
 pub mod limits;
 pub mod ratelimit;
 pub mod reload;
@@ -21,5 +22,6 @@ mod scopes;
 pub mod server;
 mod shape;
 pub mod value;
+mod variables;
 
 pub use gateway::{Gateway, Options, Outcome, Request};
