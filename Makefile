@@ -1,5 +1,5 @@
 # The two commands of the README. Each script says what it does; both can run on a fresh machine.
-.PHONY: up down test bench-gateway bench-cache
+.PHONY: up down test bench-gateway bench-cache differential
 
 ## Install what is missing, start PostgreSQL and Redis, build, migrate and start the local stack.
 up:
@@ -20,3 +20,7 @@ bench-gateway:
 ## The Redis response cache: cached against uncached on the local stack (prints a table; not part of test).
 bench-cache:
 	@scripts/bench-cache.sh
+
+## Our gateway against Hive Router on thousands of generated operations (not part of test).
+differential:
+	@scripts/differential.sh

@@ -27,6 +27,16 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
+# The differential check against Hive Router (briefly; `make differential` runs it at length)
+# where scripts/bench-gateway.sh or make differential installed it.
+hive=.tools/hive-router/bin/hive_router
+if [ -x "$hive" ]; then
+  step "differential against Hive Router ($hive)"
+  HIVE_ROUTER_BIN=$PWD/$hive cargo test --locked -p promptsales-gateway --test differential -- --ignored
+else
+  echo "differential against Hive Router: skipped ($hive is not installed)"
+fi
+
 # The SQL Server and MongoDB adapters are exercised by the same tests whenever a server is named;
 # without one they stay in the runner's count of skipped (ignored) tests, never silently passed.
 for engine in MSSQL MONGO; do

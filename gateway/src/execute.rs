@@ -154,6 +154,7 @@ impl<'a> Execution<'a> {
 
     fn entities(
         &self,
+        subgraph: &str,
         paths: &[&FlattenNodePath],
         requires: &SelectionSet,
         rewrites: Option<&Vec<FetchRewrite>>,
@@ -176,6 +177,10 @@ impl<'a> Execution<'a> {
                 if let Some(r) = rewrites {
                     json::rewrite(&mut rep, r, self.schema);
                 }
+                // Without its key the subgraph cannot resolve it, and would refuse the whole batch.
+                if !self.schema.keys.complete(subgraph, &rep) {
+                    continue;
+                }
                 let same = seen.entry(rep.fingerprint()).or_default();
                 let index = match same.iter().copied().find(|i| out.representations[*i] == rep) {
                     Some(i) => i,
@@ -196,7 +201,7 @@ impl<'a> Execution<'a> {
         let Some(requires) = &f.requires else {
             return self.root_fetch(f).await;
         };
-        let entities = self.entities(&[path], requires, f.input_rewrites.as_ref());
+        let entities = self.entities(&f.service_name, &[path], requires, f.input_rewrites.as_ref());
         if entities.representations.is_empty() {
             return;
         }
@@ -224,6 +229,7 @@ impl<'a> Execution<'a> {
             .iter()
             .map(|a| {
                 self.entities(
+                    &b.service_name,
                     &a.merge_paths.iter().collect::<Vec<_>>(),
                     &a.requires,
                     a.input_rewrites.as_ref(),

@@ -42,6 +42,8 @@ pub enum Error {
     Parse(String),
     #[error("the supergraph cannot be planned over: {0}")]
     Planner(String),
+    #[error("the supergraph's API schema cannot be served: {0}")]
+    Unservable(String),
     #[error("the subgraph client: {0}")]
     Client(#[from] crate::fetch::ClientError),
     #[error("the JWKS client: {0}")]
@@ -178,6 +180,7 @@ impl Gateway {
             .map_err(|e| Error::Planner(e.to_string()))?;
         let mut schema = SchemaIndex::new(&planner.consumer_schema.document);
         schema.cache_hints = crate::cache::hints::CacheHints::new(&parsed);
+        schema.keys = crate::keys::EntityKeys::new(&planner.supergraph);
         let scopes = ScopeRules::new(&parsed);
         let mut endpoints = planner.supergraph.subgraph_endpoint_map.clone();
         for (name, url) in &options.subgraph_urls {
@@ -189,11 +192,10 @@ impl Gateway {
             .map(|(k, v)| (k.clone(), Duration::from_millis(*v)))
             .collect();
         let fetcher = Fetcher::new(endpoints, options.subgraph_timeout, timeouts)?;
-        let introspection = options
-            .introspection
-            .then(|| Introspection::new(&planner.consumer_schema.document))
-            .transpose()
-            .map_err(Error::Planner)?;
+        // Built even when introspection is off: it checks that the API schema is one the
+        // gateway can describe and shape (every type it names is defined).
+        let introspection = Introspection::new(planner.consumer_schema.document.clone()).map_err(Error::Unservable)?;
+        let introspection = options.introspection.then_some(introspection);
         let checker = DocumentChecker::new(
             planner.consumer_schema.document.clone(),
             default_rules_validation_plan(),

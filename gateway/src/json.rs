@@ -54,10 +54,14 @@ fn walk(
                 here.pop();
             }
         }
+        // One `@` stands for every list level of the field: `[[Book]]` is `bookGrid.@`.
         (FlattenNodePathSegment::List, Val::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 here.push(i as u32);
-                walk(item, rest, schema, here, out);
+                match item {
+                    Val::List(_) => walk(item, path, schema, here, out),
+                    _ => walk(item, rest, schema, here, out),
+                }
                 here.pop();
             }
         }
@@ -155,10 +159,14 @@ fn project_into<'a>(
     for item in selection {
         match item {
             SelectionItem::Field(f) => {
-                let key = f.selection_identifier();
-                let Some((name, v)) = members.iter().find(|(k, _)| k == key) else {
+                // A requires selection reads the member its field *name* names and writes it
+                // under its *alias*: `comments: _internal_qp_alias_0` is the planner's
+                // `_internal_qp_alias_0: comments(limit: 3)`, sent to the subgraph as `comments`
+                // (the client's own `comments(limit: 1)` is another member).
+                let Some((name, v)) = members.iter().find(|(k, _)| k == f.name.as_str()) else {
                     continue;
                 };
+                let key = f.selection_identifier();
                 let projected = if f.selections.is_empty() {
                     v.clone()
                 } else {
@@ -167,7 +175,14 @@ fn project_into<'a>(
                 match (out.iter_mut().find(|(k, _)| k == key), projected) {
                     (Some((_, existing)), new @ Val::Object(_)) => merge(existing, new),
                     (Some((_, existing)), projected) => *existing = projected,
-                    (None, projected) => out.push((name.clone(), projected)),
+                    (None, projected) => {
+                        let key = if f.alias.is_some() {
+                            Cow::Owned(key.to_owned())
+                        } else {
+                            name.clone()
+                        };
+                        out.push((key, projected));
+                    }
                 }
             }
             SelectionItem::InlineFragment(f) => {

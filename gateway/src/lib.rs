@@ -15,6 +15,7 @@ pub mod gateway;
 mod graphiql;
 mod introspection;
 mod json;
+mod keys;
 pub mod limits;
 pub mod ownership;
 pub mod ratelimit;

@@ -18,7 +18,7 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    fn from_ast(t: &Type) -> FieldType {
+    pub fn from_ast(t: &Type) -> FieldType {
         match t {
             Type::NamedType(n) => FieldType::Named(n.clone()),
             Type::ListType(inner) => FieldType::List(Box::new(FieldType::from_ast(inner))),
@@ -32,6 +32,8 @@ pub enum Kind {
     Object,
     Interface,
     Union,
+    /// An enum: its values are checked against the ones the API schema keeps.
+    Enum,
     Leaf,
     Input,
 }
@@ -39,9 +41,13 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct TypeInfo {
     pub kind: Kind,
+    /// Output fields of objects and interfaces; input fields of input objects.
     pub fields: HashMap<String, FieldType>,
     /// For interfaces and unions: the object types that can stand in their place.
     pub possible: BTreeSet<String>,
+    /// For enums: the values of the API schema (`@inaccessible` ones are not among them). For
+    /// input objects: the fields with a default value.
+    pub values: BTreeSet<String>,
 }
 
 /// The consumer schema, indexed.
@@ -53,6 +59,8 @@ pub struct SchemaIndex {
     /// The supergraph's `@cacheControl` hints, for the response cache (filled by the gateway:
     /// the consumer schema this index is built from does not carry them).
     pub cache_hints: crate::cache::hints::CacheHints,
+    /// The keys each subgraph resolves entities by (filled by the gateway from the supergraph).
+    pub keys: crate::keys::EntityKeys,
 }
 
 impl SchemaIndex {
@@ -96,10 +104,23 @@ impl SchemaIndex {
                             (s.name.clone(), info(Kind::Leaf, HashMap::default(), BTreeSet::new()))
                         }
                         TypeDefinition::Enum(e) => {
-                            (e.name.clone(), info(Kind::Leaf, HashMap::default(), BTreeSet::new()))
+                            let mut t = info(Kind::Enum, HashMap::default(), BTreeSet::new());
+                            t.values = e.values.iter().map(|v| v.name.clone()).collect();
+                            (e.name.clone(), t)
                         }
                         TypeDefinition::InputObject(i) => {
-                            (i.name.clone(), info(Kind::Input, HashMap::default(), BTreeSet::new()))
+                            let fields = i
+                                .fields
+                                .iter()
+                                .map(|f| (f.name.clone(), FieldType::from_ast(&f.value_type)));
+                            let mut t = info(Kind::Input, fields.collect(), BTreeSet::new());
+                            t.values = i
+                                .fields
+                                .iter()
+                                .filter(|f| f.default_value.is_some())
+                                .map(|f| f.name.clone())
+                                .collect();
+                            (i.name.clone(), t)
                         }
                     };
                     types.insert(name, info);
@@ -115,6 +136,12 @@ impl SchemaIndex {
                 t.possible.insert(object);
             }
         }
+        // The planner's API schema keeps `@inaccessible` members in a union's list while dropping
+        // their definitions: such a member is not a possible type of the API.
+        let defined: BTreeSet<String> = types.keys().cloned().collect();
+        for t in types.values_mut() {
+            t.possible.retain(|p| defined.contains(p));
+        }
         for leaf in ["String", "Int", "Float", "Boolean", "ID"] {
             types
                 .entry(leaf.to_owned())
@@ -125,6 +152,7 @@ impl SchemaIndex {
             query,
             mutation,
             cache_hints: Default::default(),
+            keys: Default::default(),
         }
     }
 
@@ -143,5 +171,10 @@ impl SchemaIndex {
 }
 
 fn info(kind: Kind, fields: HashMap<String, FieldType>, possible: BTreeSet<String>) -> TypeInfo {
-    TypeInfo { kind, fields, possible }
+    TypeInfo {
+        kind,
+        fields,
+        possible,
+        values: BTreeSet::new(),
+    }
 }

@@ -277,6 +277,14 @@ impl<'a> Shaper<'a> {
                             Kind::Object => name.as_str(),
                             _ => value.typename().unwrap_or(name),
                         };
+                        // The API schema is the contract: an object type it does not have (an
+                        // `@inaccessible` one), or one that is not a member of this abstract
+                        // type, cannot be returned (result coercion of the spec).
+                        if kind != Kind::Object && !self.schema.applies(name, concrete) {
+                            self.coercion_error(path, format!("A subgraph resolved abstract type \"{name}\" to a type that is not one of its possible types."));
+                            self.out.extend_from_slice(b"null");
+                            return Ok(true);
+                        }
                         let start = self.out.len();
                         match self.object(concrete, sub, value, path) {
                             Ok(()) => Ok(false),
@@ -286,6 +294,25 @@ impl<'a> Shaper<'a> {
                                 Ok(true)
                             }
                         }
+                    }
+                    Some(Kind::Enum) => {
+                        let known = value.as_str().is_some_and(|v| {
+                            self.schema
+                                .types
+                                .get(name.as_str())
+                                .is_some_and(|t| t.values.contains(v))
+                        });
+                        if !known {
+                            // The value itself is not shown: it may be one the API schema hides.
+                            self.coercion_error(
+                                path,
+                                format!("Enum \"{name}\" cannot represent a value a subgraph returned."),
+                            );
+                            self.out.extend_from_slice(b"null");
+                            return Ok(true);
+                        }
+                        value.write(&mut self.out);
+                        Ok(false)
                     }
                     _ => {
                         value.write(&mut self.out);
@@ -310,6 +337,15 @@ impl<'a> Shaper<'a> {
                     .with_path(path.iter().map(|s| s.to_json()).collect()),
             );
         }
+    }
+
+    /// A value the API schema cannot represent: null, with this error at its path.
+    fn coercion_error(&mut self, path: &[Step<'a>], message: String) {
+        self.errors.push(
+            GraphqlError::new(message)
+                .with_code("INVALID_SUBGRAPH_VALUE")
+                .with_path(path.iter().map(|s| s.to_json()).collect()),
+        );
     }
 
     /// CollectFields of the spec: response keys in order, each with the fields that share it.
