@@ -26,7 +26,6 @@ query CampaignWorkspace($campaign: ID!, $organization: ID!, $customer: ID!, $req
     salesCount
     customersReached
     salesByChannel { channel { id code } amountUsd }
-    summary { revenue salesCount }
     approvals { id }
     schedule { id }
   }
@@ -80,14 +79,12 @@ fn loss(subgraph: &str) -> Loss {
         "sales" => Loss {
             nulls: &[
                 &["campaign", "brand"],
-                &["campaign", "summary"],
                 &["campaign", "approvals"],
                 &["campaign", "schedule"],
                 &["organization"],
             ],
             errors: &[
                 &["campaign", "brand", "name"],
-                &["campaign", "summary"],
                 &["campaign", "approvals"],
                 &["campaign", "schedule"],
                 &["organization"],
@@ -106,7 +103,6 @@ fn forbidden(subgraph: &str) -> Loss {
             nulls: loss("sales").nulls,
             errors: &[
                 &["campaign", "brand"],
-                &["campaign", "summary"],
                 &["campaign", "approvals"],
                 &["campaign", "schedule"],
                 &["organization"],
