@@ -379,7 +379,7 @@ async fn should_never_store_a_partial_answer_and_serve_the_last_complete_one_whi
     // Past its freshness, the last complete answer is served rather than the partial one.
     let (x_cache, headers, body) = send(&stack, PAGE, &cached).await;
     assert_eq!((x_cache.as_str(), body), ("stale", complete.clone()));
-    assert_eq!(cache_control(&headers), "public, max-age=0");
+    assert_eq!(cache_control(&headers), "private, max-age=0");
 
     // A page never answered complete gets its partial answer, every time: it is not stored.
     for _ in 0..2 {

@@ -199,7 +199,7 @@ async fn should_find_a_customer_by_email_and_national_id_through_the_blind_index
     let query = "query($f: CustomerFilter) { customers(filter: $f) { totalCount edges { node { id lastName } } } }";
     let body = sg
         .ok(
-            &sg.org_a(&["crm:read"]),
+            &sg.org_a(&["crm:read", "crm:pii"]),
             query,
             json!({ "f": { "email": "  ANA.GARCIA@example.COM " } }),
         )
@@ -211,7 +211,7 @@ async fn should_find_a_customer_by_email_and_national_id_through_the_blind_index
     );
     let body = sg
         .ok(
-            &sg.org_a(&["crm:read"]),
+            &sg.org_a(&["crm:read", "crm:pii"]),
             query,
             json!({ "f": { "nationalId": "dibr750505-hnlzrn02" } }),
         )
@@ -220,7 +220,7 @@ async fn should_find_a_customer_by_email_and_national_id_through_the_blind_index
     // The same e-mail in organization B is another customer.
     let body = sg
         .ok(
-            &sg.org_b(&["crm:read"]),
+            &sg.org_b(&["crm:read", "crm:pii"]),
             query,
             json!({ "f": { "email": "ana.garcia@example.com" } }),
         )
@@ -260,7 +260,7 @@ async fn should_reject_invalid_filters_naming_the_field() {
     ];
     for (filter, field, rule) in cases {
         let reply = sg
-            .call(Some(&sg.org_a(&["crm:read"])), query, json!({ "f": filter }))
+            .call(Some(&sg.org_a(&["crm:read", "crm:pii"])), query, json!({ "f": filter }))
             .await;
         let e = &reply.body["errors"][0]["extensions"];
         assert_eq!(e["code"], "BAD_USER_INPUT", "{filter}: {}", reply.body);

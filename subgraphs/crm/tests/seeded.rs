@@ -20,7 +20,15 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use uuid::Uuid;
 
+/// The body of a call that must succeed (no errors).
 async fn post(router: &axum::Router, key: &ClaimsKey, claims: &Claims, query: &str, variables: Value) -> Value {
+    let body = call(router, key, claims, query, variables).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body
+}
+
+/// The body of a call, errors and all.
+async fn call(router: &axum::Router, key: &ClaimsKey, claims: &Claims, query: &str, variables: Value) -> Value {
     let request = Request::post("/graphql")
         .header("content-type", "application/json")
         .header(claims::HEADER, key.sign(claims))
@@ -30,9 +38,7 @@ async fn post(router: &axum::Router, key: &ClaimsKey, claims: &Claims, query: &s
         .expect("request");
     let response = router.clone().oneshot(request).await.expect("call");
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    let body: Value = serde_json::from_slice(&bytes).expect("JSON");
-    assert!(body.get("errors").is_none(), "{body}");
-    body
+    serde_json::from_slice(&bytes).expect("JSON")
 }
 
 fn router(stores: &SeededStores, key: &ClaimsKey) -> axum::Router {
@@ -109,7 +115,7 @@ async fn should_open_the_seeded_pii_to_what_the_seeder_indexed_and_find_it_by_em
                 org,
                 ..Claims::staff("t", &["crm:read"])
             };
-            let refused = post(&router, &key, &reader, lookup, json!({ "e": email.to_uppercase() })).await;
+            let refused = call(&router, &key, &reader, lookup, json!({ "e": email.to_uppercase() })).await;
             assert_eq!(refused["data"]["customers"], serde_json::Value::Null, "{refused}");
             assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
             let tenant = Claims {
