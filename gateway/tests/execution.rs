@@ -6,7 +6,7 @@ mod fixtures;
 
 use fixtures::Stack;
 use insta::assert_json_snapshot;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn should_answer_aliases_and_typename_from_one_subgraph() {
