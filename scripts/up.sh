@@ -83,17 +83,19 @@ export PROMPTSALES_REDIS_URL="redis://:$redis_password@127.0.0.1:$redis_port"
 # with these read scopes (personal data masked), so GraphiQL works out of the box
 # (`required: false`; deployments keep the default, `required: true`). Mutations and reads of
 # personal data are written to the audit log in the promptsales database.
+# Introspection is off unless a configuration turns it on; GraphiQL needs it, so the local stack does.
 subgraph_urls=""
 if [ "$scheme" = https ]; then
   # The supergraph names the subgraphs' http:// URLs; on https they are replaced here.
-  subgraph_urls="gateway:
-  subgraph_urls:
+  subgraph_urls="  subgraph_urls:
     content: https://127.0.0.1:4001/graphql
     ads: https://127.0.0.1:4002/graphql
     crm: https://127.0.0.1:4003/graphql
     sales: https://127.0.0.1:4004/graphql"
 fi
 cat > .dev/gateway.yaml <<YAML
+gateway:
+  introspection: true
 $subgraph_urls
 http:
   anonymous_scopes: [ads:read, content:read, crm:read, sales:read]

@@ -148,6 +148,8 @@ impl Builder {
                 .map(|(name, s)| ((*name).to_owned(), s.graphql_url()))
                 .collect(),
             subgraph_timeout: self.subgraph_timeout,
+            // As `make up` runs it: GraphiQL and the cache tests introspect.
+            introspection: true,
             ..Options::default()
         };
         let gateway = Gateway::new(SUPERGRAPH, options).expect("the checked-in supergraph loads");

@@ -238,6 +238,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn should_keep_introspection_closed_unless_the_file_opens_it() -> Result<(), serde_yaml_ng::Error> {
+        let silent: FileConfig = serde_yaml_ng::from_str("http: {}")?;
+        assert!(
+            !silent.gateway.introspection,
+            "a deployment that says nothing keeps it closed"
+        );
+        let opened: FileConfig = serde_yaml_ng::from_str("gateway:\n  introspection: true")?;
+        assert!(opened.gateway.introspection);
+        Ok(())
+    }
+
+    #[test]
     fn should_normalise_origins_as_browsers_send_them() {
         for (configured, sent) in [
             ("https://portal.example.com", "https://portal.example.com"),

@@ -56,7 +56,9 @@ pub enum Error {
 pub struct Options {
     /// Operation limits (tokens, depth, aliases).
     pub limits: Limits,
-    /// Whether `__schema` and `__type` are answered.
+    /// Whether `__schema` and `__type` are answered. Off unless a configuration turns it on:
+    /// the schema is a map of every field an attacker could try, so deployments keep it closed
+    /// and local exploration (`make up`, GraphiQL) opens it.
     pub introspection: bool,
     /// How many query plans are kept.
     pub plan_cache_size: u64,
@@ -76,7 +78,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             limits: Limits::default(),
-            introspection: true,
+            introspection: false,
             plan_cache_size: 1000,
             subgraph_timeout: Duration::from_secs(10),
             subgraph_timeouts_ms: HashMap::new(),

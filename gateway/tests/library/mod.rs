@@ -181,6 +181,7 @@ impl Library {
         );
         let options = Options {
             subgraph_urls: urls.clone(),
+            introspection: true,
             ..Options::default()
         };
         let gateway = Arc::new(Gateway::new(SUPERGRAPH, options).expect("the library supergraph loads"));
