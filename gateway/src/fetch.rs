@@ -2,6 +2,12 @@
 //! subgraph, the signed claims header, the request id and W3C trace context on every fetch, and
 //! per-subgraph latency and error metrics.
 //!
+//! Identical fetches in flight at once are sent once (see [`FetchContext::share`]): a query's
+//! fetch waits for the answer of an identical one already on its way — same subgraph, same body,
+//! same signed claims — instead of sending its own. Claims are part of the key, so callers with
+//! other scopes, another organization or another subject never share an answer; mutations never
+//! share at all. Only the answer is shared: each execution parses its own copy of the bytes.
+//!
 //! The client is hyper's own pooled client, not reqwest: a fetch is one request to a URL known
 //! at start-up, and reqwest's per-request layers (its redirect policy parses the URL again on
 //! every request, even with redirects off) cost a tenth of the gateway's work on a warm request.
@@ -9,11 +15,13 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri, header};
@@ -48,6 +56,9 @@ pub struct FetchContext {
     /// Set when a subgraph marked a response as carrying decrypted PII (the
     /// [`CONTAINS_PII_HEADER`] header or `extensions.containsPii`), for the audit log.
     pub contains_pii: Arc<AtomicBool>,
+    /// Whether this request's fetches may share the answer of an identical fetch in flight: set
+    /// by the gateway for queries when `dedupe_subgraph_requests` is on, never for mutations.
+    pub share: bool,
 }
 
 /// The header with which the crm and sales subgraphs mark responses that carry decrypted PII.
@@ -143,6 +154,35 @@ impl RequestBody {
     }
 }
 
+/// What came back from a subgraph, before parsing: shared as it is between identical fetches.
+#[derive(Debug, Clone)]
+struct Exchange {
+    status: http::StatusCode,
+    /// The response's [`CONTAINS_PII_HEADER`].
+    pii: bool,
+    body: Bytes,
+}
+
+/// Why no answer came back (the subgraph's name is added by the caller).
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    Timeout,
+    Unreachable,
+}
+
+/// What makes two fetches identical: the bytes that decide the answer.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct InFlightKey {
+    subgraph: String,
+    claims: String,
+    body: Bytes,
+}
+
+type SharedExchange = Shared<BoxFuture<'static, Result<Exchange, Failure>>>;
+
+/// Fetches in flight that others may join, each removed by its own task when it completes.
+type InFlight = Arc<Mutex<HashMap<Arc<InFlightKey>, SharedExchange>>>;
+
 /// Sends subgraph fetches.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -156,6 +196,9 @@ pub struct Fetcher {
     /// `gateway_subgraph_fetch_duration_seconds` of each subgraph, registered once rather than
     /// looked up by label on every fetch.
     durations: HashMap<String, metrics::Histogram>,
+    /// `gateway_subgraph_fetch_shared_total`: fetches answered by an identical one in flight.
+    shared: HashMap<String, metrics::Counter>,
+    in_flight: InFlight,
 }
 
 impl Fetcher {
@@ -213,6 +256,16 @@ impl Fetcher {
                 )
             })
             .collect();
+        let shared = endpoints
+            .keys()
+            .map(|name| {
+                let labels = [("subgraph", name.clone())];
+                (
+                    name.clone(),
+                    metrics::counter!("gateway_subgraph_fetch_shared_total", &labels),
+                )
+            })
+            .collect();
         Ok(Fetcher {
             client,
             endpoints,
@@ -220,6 +273,8 @@ impl Fetcher {
             timeouts,
             default_timeout,
             durations,
+            shared,
+            in_flight: Arc::default(),
         })
     }
 
@@ -261,46 +316,23 @@ impl Fetcher {
             None => return Err(FetchError::UnknownSubgraph(subgraph.to_owned())),
         };
         let timeout = self.timeouts.get(subgraph).copied().unwrap_or(self.default_timeout);
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(
-                header::ACCEPT,
-                HeaderValue::from_static("application/graphql-response+json, application/json"),
-            )
-            .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        // Values the gateway made or checked; one that is not a valid header value (a client's
-        // malformed trace header) is left out rather than failing the fetch.
-        let optional = [
-            (CLAIMS, Some(&ctx.claims)),
-            (REQUEST_ID, ctx.request_id.as_ref()),
-            (TRACEPARENT, ctx.traceparent.as_ref()),
-            (TRACESTATE, ctx.tracestate.as_ref()),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-                request = request.header(name, value);
+        let body = Bytes::from(body);
+        let answer = if ctx.share {
+            self.join_or_send(subgraph, uri, timeout, body, ctx).await
+        } else {
+            match request(uri, body, ctx) {
+                Ok(request) => exchange(self.client.clone(), request, timeout).await,
+                Err(failure) => Err(failure),
             }
-        }
-        let request = request
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| FetchError::Unreachable(subgraph.to_owned()))?;
-        let exchange = async {
-            let response = self.client.request(request).await.ok()?;
-            let (parts, body) = response.into_parts();
-            let bytes = body.collect().await.ok()?.to_bytes();
-            Some((parts, bytes))
         };
-        let (parts, bytes) = match tokio::time::timeout(timeout, exchange).await {
-            Err(_) => return Err(FetchError::Timeout(subgraph.to_owned(), timeout)),
-            Ok(None) => return Err(FetchError::Unreachable(subgraph.to_owned())),
-            Ok(Some(answer)) => answer,
-        };
-        let status = parts.status;
-        let header_pii = parts
-            .headers
-            .get(CONTAINS_PII_HEADER)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        let Exchange {
+            status,
+            pii: header_pii,
+            body: bytes,
+        } = answer.map_err(|f| match f {
+            Failure::Timeout => FetchError::Timeout(subgraph.to_owned(), timeout),
+            Failure::Unreachable => FetchError::Unreachable(subgraph.to_owned()),
+        })?;
         let bytes = bodies
             .keep(bytes)
             .ok_or_else(|| FetchError::TooManyFetches(subgraph.to_owned()))?;
@@ -324,6 +356,106 @@ impl Fetcher {
             _ if !status.is_success() => Err(FetchError::Status(subgraph.to_owned(), status.as_u16())),
             _ => Err(FetchError::Malformed(subgraph.to_owned())),
         }
+    }
+}
+
+impl Fetcher {
+    /// Joins an identical fetch in flight, or sends this one in a task of its own that others
+    /// may join. The task, not the first caller, owns the exchange: a client that goes away does
+    /// not cancel the answer others wait for, and the entry leaves the map when the task ends.
+    async fn join_or_send(
+        &self,
+        subgraph: &str,
+        uri: Uri,
+        timeout: Duration,
+        body: Bytes,
+        ctx: &FetchContext,
+    ) -> Result<Exchange, Failure> {
+        let key = Arc::new(InFlightKey {
+            subgraph: subgraph.to_owned(),
+            claims: ctx.claims.clone(),
+            body,
+        });
+        let (running, joined) = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            match in_flight.get(&key) {
+                Some(running) => (running.clone(), true),
+                None => {
+                    let request = request(uri, key.body.clone(), ctx)?;
+                    let client = self.client.clone();
+                    let map = self.in_flight.clone();
+                    let own = key.clone();
+                    // The map's lock is held until the entry is in: the task's removal waits for it.
+                    let task = tokio::spawn(async move {
+                        let answer = exchange(client, request, timeout).await;
+                        map.lock().unwrap_or_else(|p| p.into_inner()).remove(&own);
+                        answer
+                    });
+                    let running = async move { task.await.unwrap_or(Err(Failure::Unreachable)) }
+                        .boxed()
+                        .shared();
+                    in_flight.insert(key, running.clone());
+                    (running, false)
+                }
+            }
+        };
+        if joined && let Some(counter) = self.shared.get(subgraph) {
+            counter.increment(1);
+        }
+        running.await
+    }
+}
+
+/// The HTTP request of one fetch.
+fn request(uri: Uri, body: Bytes, ctx: &FetchContext) -> Result<Request<Full<Bytes>>, Failure> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(
+            header::ACCEPT,
+            HeaderValue::from_static("application/graphql-response+json, application/json"),
+        )
+        .header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // Values the gateway made or checked; one that is not a valid header value (a client's
+    // malformed trace header) is left out rather than failing the fetch.
+    let optional = [
+        (CLAIMS, Some(&ctx.claims)),
+        (REQUEST_ID, ctx.request_id.as_ref()),
+        (TRACEPARENT, ctx.traceparent.as_ref()),
+        (TRACESTATE, ctx.tracestate.as_ref()),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            request = request.header(name, value);
+        }
+    }
+    request.body(Full::new(body)).map_err(|_| Failure::Unreachable)
+}
+
+/// Sends one request and reads the whole answer within `timeout`.
+async fn exchange(
+    client: Client<Connector, Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+    timeout: Duration,
+) -> Result<Exchange, Failure> {
+    let exchange = async {
+        let response = client.request(request).await.ok()?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.ok()?.to_bytes();
+        let pii = parts
+            .headers
+            .get(CONTAINS_PII_HEADER)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+        Some(Exchange {
+            status: parts.status,
+            pii,
+            body,
+        })
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Err(Failure::Timeout),
+        Ok(None) => Err(Failure::Unreachable),
+        Ok(Some(answer)) => Ok(answer),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::{
     collections::{BTreeSet, HashMap},
     hash::{Hash, Hasher},
-    sync::Arc,
+    sync::{Arc, Mutex, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -72,6 +72,12 @@ pub struct Options {
     /// How long planning one operation may take before it is abandoned.
     #[serde(with = "millis")]
     pub plan_timeout: Duration,
+    /// Whether a query's subgraph fetch joins an identical one already in flight (same
+    /// subgraph, body and signed claims) instead of sending its own. Mutations never do.
+    pub dedupe_subgraph_requests: bool,
+    /// Whether a query identical to one running (same document, operation, variables and
+    /// signed claims) waits for that one's answer instead of running again. Mutations never do.
+    pub dedupe_queries: bool,
 }
 
 impl Default for Options {
@@ -84,6 +90,8 @@ impl Default for Options {
             subgraph_timeouts_ms: HashMap::new(),
             subgraph_urls: HashMap::new(),
             plan_timeout: Duration::from_secs(5),
+            dedupe_subgraph_requests: true,
+            dedupe_queries: true,
         }
     }
 }
@@ -171,6 +179,42 @@ pub struct Gateway {
     fetcher: Fetcher,
     introspection: Option<Introspection>,
     options: Options,
+    /// Queries running now that an identical one may wait for ([`Options::dedupe_queries`]).
+    running: Running,
+}
+
+/// The queries running now, each with the channel its answer will be sent on.
+type Running = Mutex<HashMap<Arc<RunningKey>, tokio::sync::watch::Receiver<Option<Arc<SharedAnswer>>>>>;
+
+/// What makes two queries the same: the bytes that decide the answer, the caller's signed
+/// claims (subject, scopes, organization) among them.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RunningKey {
+    query: String,
+    operation: Option<String>,
+    variables: String,
+    claims: String,
+}
+
+/// The answer of a query, for the identical ones that waited for it.
+#[derive(Debug)]
+struct SharedAnswer {
+    status: u16,
+    response: Response,
+    contains_pii: bool,
+}
+
+/// Takes a running query out of the map when its run ends or is dropped (its client went
+/// away): those waiting then see the channel close and run the query themselves.
+struct Finished<'g> {
+    running: &'g Running,
+    key: Arc<RunningKey>,
+}
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.key);
+    }
 }
 
 impl Gateway {
@@ -216,6 +260,7 @@ impl Gateway {
             introspection,
             planner,
             options,
+            running: Mutex::default(),
         })
     }
 
@@ -333,6 +378,72 @@ impl Gateway {
         self.checker.check(query).await.map(|_| ()).map_err(|o| *o)
     }
 
+    /// Runs `run`, the query `query`, unless an identical one is running: then waits for that
+    /// one's answer. If the one running goes away unanswered (its client left), runs `run`.
+    async fn run_once(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        variables: &Map<String, Value>,
+        ctx: &FetchContext,
+        run: impl Future<Output = Outcome>,
+    ) -> Outcome {
+        let key = Arc::new(RunningKey {
+            query: query.to_owned(),
+            operation: operation_name.map(str::to_owned),
+            variables: Value::Object(variables.clone()).to_string(),
+            claims: ctx.claims.clone(),
+        });
+        let waiting = {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            match running.get(&key) {
+                Some(answer) => Err(answer.clone()),
+                None => {
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    running.insert(key.clone(), rx);
+                    Ok(tx)
+                }
+            }
+        };
+        match waiting {
+            Ok(tx) => {
+                let finished = Finished {
+                    running: &self.running,
+                    key,
+                };
+                let outcome = run.await;
+                let answer = SharedAnswer {
+                    status: outcome.status,
+                    response: outcome.response.clone(),
+                    contains_pii: ctx.contains_pii.load(Ordering::Relaxed),
+                };
+                // Sent before the entry leaves the map, so no one who joined misses it.
+                let _ = tx.send(Some(Arc::new(answer)));
+                drop(finished);
+                outcome
+            }
+            Err(mut rx) => {
+                let shared = rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|a| a.as_ref().cloned());
+                let Some(answer) = shared else {
+                    return run.await;
+                };
+                metrics::counter!("gateway_operations_shared_total").increment(1);
+                if answer.contains_pii {
+                    ctx.contains_pii.store(true, Ordering::Relaxed);
+                }
+                Outcome {
+                    operation: None,
+                    status: answer.status,
+                    response: answer.response.clone(),
+                }
+            }
+        }
+    }
+
     /// Runs one request for a caller with the `granted` scopes. `allow_mutation` is false for GET.
     pub async fn execute(
         &self,
@@ -447,42 +558,58 @@ impl Gateway {
                 response,
             };
         }
-        // Scopes are checked on data fields only: introspection was answered above.
-        let denied = self.denied(doc_key, operation_name, granted, || {
-            self.scopes
-                .check(&self.schema, &root_type, selection, &fragments, &variables, granted)
-        });
-        let plan = match self.plan_document(doc_key, doc, operation_name, &denied.coordinates) {
-            Ok(p) => p,
-            Err(why) => {
-                tracing::error!(error = %why, "planning failed");
-                return Outcome {
-                    operation: None,
-                    status: 500,
-                    response: Response::request_error(
-                        GraphqlError::new("the gateway could not plan this operation").with_code("INTERNAL"),
-                    ),
+        let run = async {
+            // Scopes are checked on data fields only: introspection was answered above.
+            let denied = self.denied(doc_key, operation_name, granted, || {
+                self.scopes
+                    .check(&self.schema, &root_type, selection, &fragments, &variables, granted)
+            });
+            let plan = match self.plan_document(doc_key, doc, operation_name, &denied.coordinates) {
+                Ok(p) => p,
+                Err(why) => {
+                    tracing::error!(error = %why, "planning failed");
+                    return Outcome {
+                        operation: None,
+                        status: 500,
+                        response: Response::request_error(
+                            GraphqlError::new("the gateway could not plan this operation").with_code("INTERNAL"),
+                        ),
+                    };
+                }
+            };
+            let bodies = Bodies::new(plan.node.as_ref().map_or(0, fetch_count));
+            let sharing;
+            let ctx = if kind == "query" && self.options.dedupe_subgraph_requests {
+                sharing = FetchContext {
+                    share: true,
+                    ..ctx.clone()
                 };
+                &sharing
+            } else {
+                ctx
+            };
+            let execution = Execution::new(&self.fetcher, &self.schema, ctx, &variables, &bodies);
+            if let Some(node) = &plan.node {
+                execution.run(node).await;
+            }
+            let (data, subgraph_errors) = execution.finish();
+            let mut errors = denied.errors;
+            errors.extend(subgraph_errors);
+            let shaper = Shaper::new(&self.schema, fragments, &variables, &mut errors, &denied.concrete);
+            let data = shaper.shape_root(&root_type, selection, &data, bodies.kept_bytes());
+            Outcome {
+                operation: None,
+                status: 200,
+                response: Response {
+                    data: Some(Data::Text(data)),
+                    errors,
+                },
             }
         };
-        let bodies = Bodies::new(plan.node.as_ref().map_or(0, fetch_count));
-        let execution = Execution::new(&self.fetcher, &self.schema, ctx, &variables, &bodies);
-        if let Some(node) = &plan.node {
-            execution.run(node).await;
+        if kind != "query" || !self.options.dedupe_queries {
+            return run.await;
         }
-        let (data, subgraph_errors) = execution.finish();
-        let mut errors = denied.errors;
-        errors.extend(subgraph_errors);
-        let shaper = Shaper::new(&self.schema, fragments, &variables, &mut errors, &denied.concrete);
-        let data = shaper.shape_root(&root_type, selection, &data, bodies.kept_bytes());
-        Outcome {
-            operation: None,
-            status: 200,
-            response: Response {
-                data: Some(Data::Text(data)),
-                errors,
-            },
-        }
+        self.run_once(query, operation_name, &variables, ctx, run).await
     }
 }
 

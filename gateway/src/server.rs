@@ -477,6 +477,7 @@ async fn run(
         traceparent: header("traceparent").or_else(|| Some(new_traceparent())),
         tracestate: header("tracestate"),
         contains_pii: Default::default(),
+        share: false,
     };
     let started = std::time::Instant::now();
     // Taken once: a reload during this request does not change the schema it runs against.
@@ -564,6 +565,7 @@ async fn owned_or_refused(
             traceparent: ctx.traceparent.clone(),
             tracestate: ctx.tracestate.clone(),
             contains_pii: Default::default(),
+            share: false,
         };
         let answer = gateway
             .execute(check.request(), false, &check_ctx, &as_owner_sees.scopes)
