@@ -301,3 +301,62 @@ async fn should_answer_with_partial_data_when_a_subgraph_is_slower_than_its_time
         .await;
     assert!(body.get("errors").is_none(), "recovered: {body}");
 }
+
+/// The negative-sentiment report, as the ads subgraph serves it.
+const REPORT: &str = r#"
+query($brand: ID!, $from: Date!, $to: Date!) {
+  negativeSentimentReport(brandId: $brand, from: $from, to: $to) {
+    previousFrom previousTo
+    rows { ad { id name } channel { code } influencers { handle } negativeType polarity
+           influencerReactionDropPercent campaign { id name } }
+  }
+}"#;
+
+/// The same through the gateway, plus the campaign's summary, which only sales resolves.
+const REPORT_WITH_SUMMARY: &str = r#"
+query($brand: ID!, $from: Date!, $to: Date!) {
+  negativeSentimentReport(brandId: $brand, from: $from, to: $to) {
+    previousFrom previousTo
+    rows { ad { id name } channel { code } influencers { handle } negativeType polarity
+           influencerReactionDropPercent campaign { id name summary { revenue } } }
+  }
+}"#;
+
+#[tokio::test]
+async fn should_serve_the_negative_sentiment_report_through_the_gateway() {
+    let stack = TestStack::builder().start().await;
+    // A planted backlash (seeds/src/activity.rs): the first day an ad on a social channel had
+    // more negative than positive mentions. The week from that day, against the week before,
+    // must list it.
+    let (brand, ad, channel, from, to): (String, String, String, String, String) = sqlx::query_as(
+        "SELECT c.brand_id::text, s.ad_id::text, ch.code, min(s.day)::text, (min(s.day) + 6)::text
+         FROM ads.sentiment_samples s JOIN ads.campaigns c ON c.id = s.campaign_id
+         JOIN ads.channels ch ON ch.id = s.channel_id
+         WHERE s.negative_count > s.positive_count AND ch.kind IN ('social', 'professional', 'influencer')
+         GROUP BY c.brand_id, s.ad_id, ch.code ORDER BY min(s.day) DESC, s.ad_id::text LIMIT 1",
+    )
+    .fetch_one(stack.stores.ads.pool())
+    .await
+    .expect("the small seed plants backlashes");
+    let variables = json!({ "brand": brand, "from": from, "to": to });
+    let through_gateway = stack.query(REPORT_WITH_SUMMARY, variables.clone()).await;
+    assert!(through_gateway.get("errors").is_none(), "{through_gateway}");
+    let mut report = through_gateway["data"]["negativeSentimentReport"].clone();
+    let rows = report["rows"].as_array_mut().expect("rows");
+    assert!(
+        rows.iter()
+            .any(|r| r["ad"]["id"] == ad.as_str() && r["channel"]["code"] == channel.as_str()),
+        "the planted case {ad} on {channel} from {from}: {through_gateway}"
+    );
+    for row in rows.iter_mut() {
+        let campaign = row["campaign"].as_object_mut().expect("campaign");
+        // Present (null for a campaign the sales ETL has not summarised): the gateway asked sales.
+        let summary = campaign
+            .remove("summary")
+            .expect("the gateway fetched the summary from sales");
+        assert!(summary.is_null() || summary.get("revenue").is_some(), "{summary}");
+    }
+    let direct = stack.direct("ads", REPORT, variables).await;
+    assert!(direct.get("errors").is_none(), "{direct}");
+    assert_eq!(report, direct["data"]["negativeSentimentReport"]);
+}

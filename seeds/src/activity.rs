@@ -503,19 +503,24 @@ pub fn generate(ctx: &Ctx, central: &Central, layout: &Layout, influencers: &Inf
             if run.influencers > 0 {
                 r.random_range(4.0..12.0) * run.influencers as f64
             } else {
-                r.random_range(0.0..2.5)
+                // Influencers talk about ads they were not paid for too, a little.
+                r.random_range(2.2..3.5)
             }
         });
         let (pos_share, neg_share, reactions, negative_type) = match run.turns {
             Some((at, kind)) if day >= at => {
-                // The turn deepens over about two weeks; influencers walk away.
-                let depth = (((day - at).num_days() + 1) as f64 / 14.0).min(1.0);
-                let neg = 0.25 + 0.5 * depth * r.random_range(0.85..1.1);
-                let pos = (0.5 - 0.4 * depth).max(0.05) * r.random_range(0.8..1.1);
+                // The turn is abrupt (a backlash, not a drift) and the influencers walk away at
+                // once. These are the planted cases of the negative-sentiment report
+                // (ads.pradsfn_negative_sentiment_report): with at least 3 mentions a day, every
+                // day from the turn on has more negative than positive mentions (the shares are
+                // 0.4 apart), every day before it has at least as many positive as negative ones
+                // (0.45.. against ..0.2), and the daily reactions fall from at least
+                // round(0.7 × base) to at most round(0.35 × base), strictly lower for every base
+                // drawn above (base >= 2.2). The report test relies on these three facts.
                 (
-                    pos,
-                    neg.min(0.9),
-                    base * (1.0 - 0.85 * depth) * r.random_range(0.6..1.1),
+                    r.random_range(0.05..0.2),
+                    r.random_range(0.6..0.8),
+                    base * r.random_range(0.1..0.35),
                     Some(kind),
                 )
             }

@@ -26,4 +26,4 @@ pub use spec::{Profile, default_now};
 
 /// Bumped whenever generated data changes shape or content, so cached seeded templates (testkit)
 /// are rebuilt.
-pub const SEEDS_VERSION: u32 = 2;
+pub const SEEDS_VERSION: u32 = 3;

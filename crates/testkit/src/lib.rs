@@ -6,9 +6,11 @@
 //! instead of re-running the DDL.
 
 mod pg;
+mod private_pg;
 pub mod remote;
 pub mod schema;
 pub mod seeded;
 
 pub use pg::{TestDb, server_url};
+pub use private_pg::PrivatePostgres;
 pub use seeded::SeededStores;

@@ -6,7 +6,7 @@ mod common;
 use std::{sync::Arc, time::Instant};
 
 use axum::{body::Body, http::Request};
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use common::counting::CountingStore;
 use promptsales_ads::{AppState, Config, app, store::PgStore};
 use promptsales_platform::claims::{self, Claims, ClaimsKey};
@@ -190,4 +190,219 @@ async fn should_fetch_the_seeded_campaign_page_with_relations_in_four_store_call
         "small seed, page of {page} campaigns with channels, markets and ads: min {:?}, median {:?}, p90 {:?}, max {:?} (30 runs)",
         times[0], times[15], times[27], times[29]
     );
+}
+
+/// One ad on one social channel of the seed, day by day: (positive, neutral, negative, type,
+/// influencer reactions).
+#[derive(Default)]
+struct SeededRun {
+    brand: Uuid,
+    org: Uuid,
+    days: std::collections::BTreeMap<NaiveDate, (i64, i64, i64, Option<String>, i64)>,
+}
+
+impl SeededRun {
+    /// The day the seed turned this run's audience against it (`seeds/src/activity.rs`): the first
+    /// day with more negative than positive mentions.
+    fn turn(&self) -> Option<NaiveDate> {
+        self.days.iter().find(|(_, d)| d.2 > d.0).map(|(day, _)| *day)
+    }
+
+    fn within(&self, from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = &(i64, i64, i64, Option<String>, i64)> {
+        self.days.range(from..=to).map(|(_, d)| d)
+    }
+
+    /// 100 × (previous − current) / previous of the mean daily reactions, 2 decimals.
+    fn drop_pct(&self, from: NaiveDate, to: NaiveDate) -> Decimal {
+        let n = (to - from).num_days() + 1;
+        let mean = |a: NaiveDate, b: NaiveDate| {
+            let days: Vec<i64> = self.within(a, b).map(|d| d.4).collect();
+            Decimal::from(days.iter().sum::<i64>()) / Decimal::from(days.len() as i64)
+        };
+        let previous = mean(from - Duration::days(n), from - Duration::days(1));
+        let current = mean(from, to);
+        (Decimal::from(100) * (previous - current) / previous).round_dp(2)
+    }
+}
+
+/// The seed's ads on social channels (social, professional, influencer kinds), read as plain rows.
+async fn seeded_social_runs(pool: &sqlx::PgPool) -> std::collections::BTreeMap<(Uuid, Uuid), SeededRun> {
+    type Raw = (Uuid, Uuid, Uuid, Uuid, NaiveDate, i32, i32, i32, Option<String>, i32);
+    let rows: Vec<Raw> = sqlx::query_as(
+        "SELECT c.brand_id, c.organization_id, s.ad_id, s.channel_id, s.day, s.positive_count, s.neutral_count,
+                s.negative_count, s.negative_type, s.influencer_reactions
+         FROM ads.sentiment_samples s
+         JOIN ads.campaigns c ON c.id = s.campaign_id AND c.deleted_at IS NULL
+         JOIN ads.ads a ON a.id = s.ad_id AND a.deleted_at IS NULL
+         JOIN ads.channels ch ON ch.id = s.channel_id
+         WHERE s.deleted_at IS NULL AND ch.kind IN ('social', 'professional', 'influencer')",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("sentiment rows");
+    let mut runs: std::collections::BTreeMap<(Uuid, Uuid), SeededRun> = Default::default();
+    for (brand, org, ad, channel, day, pos, neu, neg, kind, reactions) in rows {
+        let run = runs.entry((ad, channel)).or_default();
+        run.brand = brand;
+        run.org = org;
+        run.days
+            .insert(day, (pos.into(), neu.into(), neg.into(), kind, reactions.into()));
+    }
+    runs
+}
+
+const REPORT_QUERY: &str = "query($brand: ID!, $from: Date!, $to: Date!) {
+    negativeSentimentReport(brandId: $brand, from: $from, to: $to) {
+        brandId from to previousFrom previousTo
+        rows { ad { id } campaign { id } channel { id code } influencers { id handle } negativeType polarity
+               positiveMentions negativeMentions influencerReactionsPrevious influencerReactionsCurrent
+               influencerReactionDropPercent } } }";
+
+#[tokio::test]
+async fn should_report_exactly_the_planted_backlashes_of_a_brand() {
+    let sg = Seeded::start().await;
+    let pool = sg.stores.ads.pool();
+    let runs = seeded_social_runs(pool).await;
+    // The planting the report relies on (seeds/src/activity.rs): before its turn a run never has
+    // more negative than positive mentions; from it on it always has, with one negative type, and
+    // influencers react less every day than on any day before.
+    let mut turned = Vec::new();
+    for (key, run) in &runs {
+        let Some(turn) = run.turn() else { continue };
+        let (before, after): (Vec<_>, Vec<_>) = run.days.iter().partition(|(day, _)| **day < turn);
+        assert!(after.iter().all(|(_, d)| d.2 > d.0), "{key:?} turns back");
+        let kinds: std::collections::BTreeSet<_> = after.iter().map(|(_, d)| d.3.clone()).collect();
+        assert_eq!(kinds.len(), 1, "{key:?}: {kinds:?}");
+        let low_before = before
+            .iter()
+            .map(|(_, d)| d.4)
+            .min()
+            .expect("a run turns after its start");
+        assert!(after.iter().all(|(_, d)| d.4 < low_before), "{key:?}");
+        turned.push((*key, turn));
+    }
+    // A week starting on a planted turn, against the week before, is a case the report must find
+    // exactly when no other run of the brand is ambiguous then: a run that turned before the week
+    // (two low weeks) or inside it (a mixed week) could go either way; one turning the same day
+    // is planted too, one turning later or never cannot qualify.
+    let mut cases = std::collections::BTreeMap::new();
+    for &((ad, channel), turn) in &turned {
+        let (from, to) = (turn, turn + Duration::days(6));
+        let brand = runs[&(ad, channel)].brand;
+        let mut expected = std::collections::BTreeSet::new();
+        let mut clean = true;
+        for (key, run) in runs.iter().filter(|(_, r)| r.brand == brand) {
+            if run.within(from, to).next().is_none() {
+                continue;
+            }
+            match run.turn() {
+                Some(t) if t == from => {
+                    clean &= run
+                        .within(from - Duration::days(7), from - Duration::days(1))
+                        .next()
+                        .is_some();
+                    expected.insert(*key);
+                }
+                Some(t) if t < from || t <= to => clean = false,
+                _ => {}
+            }
+        }
+        if clean {
+            cases.insert((brand, from, to), expected);
+        }
+    }
+    assert!(
+        cases.len() >= 2,
+        "the small seed plants at least two clean backlashes: {cases:?}"
+    );
+    for ((brand, from, to), expected) in &cases {
+        let variables = json!({ "brand": brand, "from": from.to_string(), "to": to.to_string() });
+        let report = sg.data(&staff(), REPORT_QUERY, variables.clone()).await["negativeSentimentReport"].clone();
+        assert_eq!(report["previousFrom"], (*from - Duration::days(7)).to_string());
+        assert_eq!(report["previousTo"], (*from - Duration::days(1)).to_string());
+        let rows = report["rows"].as_array().expect("rows");
+        let found: std::collections::BTreeSet<(Uuid, Uuid)> = rows
+            .iter()
+            .map(|r| (uuid(&r["ad"]["id"]), uuid(&r["channel"]["id"])))
+            .collect();
+        assert_eq!(&found, expected, "brand {brand}, {from}..{to}: {report}");
+        let drops: Vec<Decimal> = rows.iter().map(|r| dec(&r["influencerReactionDropPercent"])).collect();
+        assert!(drops.windows(2).all(|w| w[0] >= w[1]), "largest drop first: {drops:?}");
+        for row in rows {
+            let key = (uuid(&row["ad"]["id"]), uuid(&row["channel"]["id"]));
+            let run = &runs[&key];
+            let planted_type = run.within(*from, *to).next().and_then(|d| d.3.clone()).expect("typed");
+            assert_eq!(row["negativeType"], planted_type.to_uppercase(), "{row}");
+            assert!(dec(&row["polarity"]) < Decimal::ZERO, "{row}");
+            let negative: i64 = run.within(*from, *to).map(|d| d.2).sum();
+            assert_eq!(row["negativeMentions"], negative, "{row}");
+            let drop = run.drop_pct(*from, *to);
+            assert!(drop > Decimal::ZERO);
+            assert!(
+                (dec(&row["influencerReactionDropPercent"]) - drop).abs() <= Decimal::new(1, 2),
+                "{row}: expected a drop of {drop}%"
+            );
+            let mut placed: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT influencer_id FROM ads.ad_placements
+                 WHERE ad_id = $1 AND channel_id = $2 AND influencer_id IS NOT NULL AND deleted_at IS NULL",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .fetch_all(pool)
+            .await
+            .expect("placements");
+            placed.sort();
+            let listed: Vec<Uuid> = row["influencers"]
+                .as_array()
+                .expect("influencers")
+                .iter()
+                .map(|i| uuid(&i["id"]))
+                .collect();
+            assert_eq!(listed, placed, "{row}");
+        }
+        // The brand's own organization sees the same rows; another organization sees none.
+        let org = runs.values().find(|r| r.brand == *brand).expect("the brand's runs").org;
+        let own = Claims {
+            org: Some(org),
+            ..staff()
+        };
+        let data = sg.data(&own, REPORT_QUERY, variables.clone()).await;
+        assert_eq!(
+            data["negativeSentimentReport"]["rows"].as_array().map(Vec::len),
+            Some(rows.len())
+        );
+        let other = Claims {
+            org: Some(Uuid::new_v4()),
+            ..staff()
+        };
+        let data = sg.data(&other, REPORT_QUERY, variables).await;
+        assert_eq!(data["negativeSentimentReport"]["rows"], json!([]));
+    }
+    println!("negative-sentiment report: {} clean planted cases checked", cases.len());
+}
+
+#[tokio::test]
+async fn should_refuse_a_report_period_that_ends_before_it_starts_or_spans_over_a_year() {
+    let sg = Seeded::start().await;
+    for (from, to, rule) in [
+        ("2025-10-10", "2025-10-09", "after_from"),
+        ("2024-01-01", "2025-01-01", "max_days"),
+    ] {
+        let body = json!({ "query": REPORT_QUERY,
+                           "variables": { "brand": Uuid::new_v4(), "from": from, "to": to } });
+        let request = Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header(claims::HEADER, sg.key.sign(&staff()))
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = sg.router.clone().oneshot(request).await.expect("call");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let body: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let error = &body["errors"][0]["extensions"];
+        assert_eq!(
+            (error["code"].as_str(), error["rule"].as_str()),
+            (Some("BAD_USER_INPUT"), Some(rule)),
+            "{body}"
+        );
+    }
 }

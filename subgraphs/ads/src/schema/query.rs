@@ -2,16 +2,19 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, connection::Connection};
 use chrono::{DateTime, Duration, Utc};
-use promptsales_platform::gql::{encode_cursor, internal};
+use promptsales_platform::gql::{bad_input, encode_cursor, internal};
 
 use super::{
     ConnectionFields, Date, cursor, loader, loaders, page_size, parse_id, part, part_time,
-    reports::{AdResult, NegativeSentimentAd, SentimentSample},
+    reports::{AdResult, NegativeSentimentAd, NegativeSentimentReport, SentimentSample},
     scalars::CampaignStatus,
     store, tenant,
     types::{Ad, Brand, Campaign, Channel, Influencer, Market, Product},
 };
 use crate::store::{AdResultKey, ByFollowers, ByPolarity, ByStart, CampaignFilter, SentimentKey};
+
+/// Longest period the negative-sentiment report accepts (a leap year).
+const MAX_REPORT_DAYS: i64 = 366;
 
 /// Criteria of the campaign list; all given criteria must hold.
 #[derive(InputObject, Default)]
@@ -179,6 +182,42 @@ impl CatalogQuery {
             |n| encode_cursor(&[&n.polarity_since.to_string(), &n.ad_id.to_string()]),
             NegativeSentimentAd,
         ))
+    }
+
+    /// The report the business asked for: the brand's ads that caused negative sentiment on social
+    /// networks between `from` and `to` (both included) and whose influencer reaction dropped
+    /// against the previous period of the same length, per channel, with the influencers, the
+    /// negative type and the percentage drop. A brand the caller cannot see has no rows.
+    #[graphql(requires_scopes = "ads:read")]
+    async fn negative_sentiment_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The brand whose campaigns are reported.")] brand_id: ID,
+        #[graphql(desc = "First day of the period (included).")] from: Date,
+        #[graphql(desc = "Last day of the period (included); the period has at most 366 days.")] to: Date,
+    ) -> Result<NegativeSentimentReport> {
+        let brand = parse_id("brandId", &brand_id)?;
+        let (from, to) = (from.0, to.0);
+        if to < from {
+            return Err(bad_input(
+                "to",
+                "after_from",
+                "the period must not end before it starts",
+            ));
+        }
+        if (to - from).num_days() >= MAX_REPORT_DAYS {
+            return Err(bad_input("to", "max_days", "the period has at most 366 days"));
+        }
+        let rows = store(ctx)
+            .negative_sentiment_report(tenant(ctx), brand, from, to)
+            .await
+            .map_err(|e| internal(ctx, e))?;
+        Ok(NegativeSentimentReport {
+            brand_id: brand,
+            from,
+            to,
+            rows,
+        })
     }
 
     /// Federation: resolves a Campaign reference (null when not visible to the caller).

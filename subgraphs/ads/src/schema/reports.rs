@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{
     loader, loaders,
     scalars::{Date, NegativeSentimentType, known},
-    types::{Ad, Campaign, Channel, Market},
+    types::{Ad, Campaign, Channel, Influencer, Market},
 };
 use crate::store;
 
@@ -368,5 +368,122 @@ impl NegativeSentimentAd {
     /// quarters fewer; negative when they rose; null without reactions before.
     async fn influencer_reaction_drop(&self) -> Option<Decimal> {
         self.0.reaction_drop
+    }
+}
+
+/// The negative-sentiment report of a brand: the asked period and the previous one it is
+/// compared with, and the ads (per channel) that qualify.
+pub struct NegativeSentimentReport {
+    pub brand_id: Uuid,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub rows: Vec<store::NegativeSentimentRow>,
+}
+
+/// Ads of a brand that caused negative sentiment on social networks (net polarity below zero in
+/// the period, on channels of kind social, professional or influencer) while the influencers'
+/// reaction to them dropped against the previous period of equal length.
+#[Object(requires_scopes = "ads:read")]
+impl NegativeSentimentReport {
+    /// The brand asked about.
+    async fn brand_id(&self) -> ID {
+        id(self.brand_id)
+    }
+    /// First day of the period (included).
+    async fn from(&self) -> Date {
+        Date(self.from)
+    }
+    /// Last day of the period (included).
+    async fn to(&self) -> Date {
+        Date(self.to)
+    }
+    /// First day of the previous period, which has the same number of days and ends the day
+    /// before `from`.
+    async fn previous_from(&self) -> Date {
+        Date(self.from - (self.to - self.from) - chrono::Duration::days(1))
+    }
+    /// Last day of the previous period: the day before `from`.
+    async fn previous_to(&self) -> Date {
+        Date(self.from - chrono::Duration::days(1))
+    }
+    /// The ads and channels that qualify, largest reaction drop first.
+    async fn rows(&self) -> Vec<NegativeSentimentReportRow> {
+        self.rows.iter().cloned().map(NegativeSentimentReportRow).collect()
+    }
+}
+
+/// One ad on one channel in the negative-sentiment report.
+pub struct NegativeSentimentReportRow(pub store::NegativeSentimentRow);
+
+/// An ad on a social channel whose audience turned against it in the period while influencers
+/// reacted less than in the previous period.
+#[Object(requires_scopes = "ads:read")]
+impl NegativeSentimentReportRow {
+    /// The ad.
+    async fn ad(&self, ctx: &Context<'_>) -> Result<Option<Ad>> {
+        Ok(loader(ctx).load_one(loaders::AdId(self.0.ad_id)).await?.map(Ad))
+    }
+    /// The ad's campaign.
+    async fn campaign(&self, ctx: &Context<'_>) -> Result<Option<Campaign>> {
+        Ok(loader(ctx)
+            .load_one(loaders::CampaignId(self.0.campaign_id))
+            .await?
+            .map(Campaign))
+    }
+    /// The social channel where it happened.
+    async fn channel(&self, ctx: &Context<'_>) -> Result<Option<Channel>> {
+        Ok(loader(ctx)
+            .load_one(loaders::ChannelId(self.0.channel_id))
+            .await?
+            .map(Channel))
+    }
+    /// The influencers the ad was placed with on that channel (empty where none was).
+    async fn influencers(&self, ctx: &Context<'_>) -> Result<Vec<Influencer>> {
+        let found = loader(ctx)
+            .load_many(self.0.influencer_ids.iter().copied().map(loaders::InfluencerId))
+            .await?;
+        Ok(self
+            .0
+            .influencer_ids
+            .iter()
+            .filter_map(|i| found.get(&loaders::InfluencerId(*i)).cloned().map(Influencer))
+            .collect())
+    }
+    /// Why people objected: the negative type with the most negative mentions in the period.
+    async fn negative_type(&self) -> Result<Option<NegativeSentimentType>> {
+        self.0
+            .negative_type
+            .as_deref()
+            .map(|t| known(t, NegativeSentimentType::from_db))
+            .transpose()
+    }
+    /// Net polarity in the period, (positive − negative) / all mentions; below zero here.
+    async fn polarity(&self) -> Decimal {
+        self.0.polarity
+    }
+    /// Positive mentions in the period.
+    async fn positive_mentions(&self) -> i64 {
+        self.0.positive_mentions
+    }
+    /// Neutral mentions in the period.
+    async fn neutral_mentions(&self) -> i64 {
+        self.0.neutral_mentions
+    }
+    /// Negative mentions in the period.
+    async fn negative_mentions(&self) -> i64 {
+        self.0.negative_mentions
+    }
+    /// Mean daily influencer reactions in the previous period.
+    async fn influencer_reactions_previous(&self) -> Decimal {
+        self.0.reactions_previous
+    }
+    /// Mean daily influencer reactions in the period.
+    async fn influencer_reactions_current(&self) -> Decimal {
+        self.0.reactions_current
+    }
+    /// How much the influencer reactions fell, in percent of the previous period's:
+    /// 100 × (previous − current) / previous. 60 means 60% fewer.
+    async fn influencer_reaction_drop_percent(&self) -> Decimal {
+        self.0.reaction_drop_pct
     }
 }

@@ -161,6 +161,17 @@ pub trait AdsStore: Send + Sync + 'static {
         first: usize,
     ) -> Result<Page<NegativeAd>>;
 
+    /// The negative-sentiment report of a brand over `from..=to` against the previous period of
+    /// equal length (see [`NegativeSentimentRow`]), largest drop first. `from <= to` is the caller's
+    /// to check.
+    async fn negative_sentiment_report(
+        &self,
+        tenant: Option<Uuid>,
+        brand: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NegativeSentimentRow>>;
+
     // ---- Writes (stored procedures) ---------------------------------------------------------------
     /// Creates a campaign with its channels, markets and ads in one transaction, or finds the one
     /// an identical earlier request with the same idempotency key created.

@@ -237,3 +237,40 @@ pub struct NegativeAd {
     /// (before − since) / before, 4 decimals; `None` without reactions before.
     pub reaction_drop: Option<Decimal>,
 }
+
+/// One row of the negative-sentiment report (`ads.pradsfn_negative_sentiment_report`, migration
+/// 0004): an ad on a social channel with net negative sentiment in the asked period whose
+/// influencer reactions dropped against the previous period of equal length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegativeSentimentRow {
+    pub ad_id: Uuid,
+    pub campaign_id: Uuid,
+    pub channel_id: Uuid,
+    /// Influencers placed with the ad on that channel, by id (empty on channels without them).
+    pub influencer_ids: Vec<Uuid>,
+    /// The negative type with the most negative mentions in the period.
+    pub negative_type: Option<String>,
+    pub positive_mentions: i64,
+    pub neutral_mentions: i64,
+    pub negative_mentions: i64,
+    /// Net polarity in the period: (positive − negative) / all mentions, 4 decimals; below zero.
+    pub polarity: Decimal,
+    /// Mean daily influencer reactions in the previous and the asked period (2 decimals).
+    pub reactions_previous: Decimal,
+    pub reactions_current: Decimal,
+    /// 100 × (previous − current) / previous, 2 decimals; above zero.
+    pub reaction_drop_pct: Decimal,
+}
+
+impl NegativeSentimentRow {
+    /// The report's order on every engine: largest drop first, then by ad and channel id (engines
+    /// order UUIDs differently, so the adapters sort in Rust).
+    pub fn sort(rows: &mut [NegativeSentimentRow]) {
+        rows.sort_by(|a, b| {
+            b.reaction_drop_pct
+                .cmp(&a.reaction_drop_pct)
+                .then(a.ad_id.cmp(&b.ad_id))
+                .then(a.channel_id.cmp(&b.channel_id))
+        });
+    }
+}

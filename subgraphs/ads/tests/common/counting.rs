@@ -163,6 +163,15 @@ impl AdsStore for CountingStore {
     ) -> Result<Page<NegativeAd>> {
         self.bump().negative_sentiment_ads(tenant, since, after, first).await
     }
+    async fn negative_sentiment_report(
+        &self,
+        tenant: Option<Uuid>,
+        brand: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NegativeSentimentRow>> {
+        self.bump().negative_sentiment_report(tenant, brand, from, to).await
+    }
     async fn create_campaign(&self, tenant: Option<Uuid>, input: &NewCampaign) -> Result<Created, WriteError> {
         self.bump().create_campaign(tenant, input).await
     }

@@ -43,6 +43,7 @@ conformance!(
     should_serve_the_reference_data,
     should_report_results_aggregated_by_the_store,
     should_find_ads_whose_sentiment_turned_negative,
+    should_report_negative_sentiment_per_brand_against_the_previous_period,
     should_create_a_campaign_with_its_channels_markets_and_ads_in_one_call,
     should_return_the_same_campaign_when_a_create_is_retried_with_its_key,
     should_refuse_invalid_campaigns_naming_field_and_rule_and_write_nothing,

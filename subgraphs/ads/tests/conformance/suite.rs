@@ -557,6 +557,59 @@ pub async fn should_find_ads_whose_sentiment_turned_negative(store: &S, fx: &Fix
     assert_eq!(whole.total, 0);
 }
 
+pub async fn should_report_negative_sentiment_per_brand_against_the_previous_period(store: &S, fx: &Fixture) {
+    let (from, to) = (fx.turn_day, fx.turn_day + Duration::days(6));
+    let rows = store
+        .negative_sentiment_report(Some(fx.org_a), fx.brand_a1, from, to)
+        .await
+        .expect("report");
+    // The week from the turn: 7 days of 5 positive and 10 neutral mentions; 30 negative ones
+    // (quality) except two days of 12 (misleading). Reactions fell from 8 to 2 a day.
+    assert_eq!(
+        rows,
+        vec![NegativeSentimentRow {
+            ad_id: fx.negative_ad,
+            campaign_id: fx.report,
+            channel_id: channel_id("instagram"),
+            influencer_ids: vec![],
+            negative_type: Some("quality".into()),
+            positive_mentions: 35,
+            neutral_mentions: 70,
+            negative_mentions: 174,
+            polarity: dec("-0.4982"),
+            reactions_previous: dec("8"),
+            reactions_current: dec("2"),
+            reaction_drop_pct: dec("75"),
+        }]
+    );
+    // Per brand and tenant: B's ad is B's brand's; organization A cannot see it.
+    let b = store
+        .negative_sentiment_report(None, fx.brand_b1, from, to)
+        .await
+        .expect("B");
+    assert_eq!(b.iter().map(|r| r.ad_id).collect::<Vec<_>>(), vec![fx.negative_ad_b]);
+    assert_eq!(b[0].negative_type.as_deref(), Some("price"));
+    assert!(
+        store
+            .negative_sentiment_report(Some(fx.org_a), fx.brand_b1, from, to)
+            .await
+            .expect("A asking for B")
+            .is_empty()
+    );
+    // The week before the turn is still positive; the first four weeks have nothing before them
+    // to compare with.
+    let before = store
+        .negative_sentiment_report(None, fx.brand_a1, from - Duration::days(7), from - Duration::days(1))
+        .await
+        .expect("before");
+    assert!(before.is_empty());
+    let whole = store
+        .negative_sentiment_report(None, fx.brand_a1, fx.day0, fx.day0 + Duration::days(27))
+        .await
+        .expect("whole");
+    assert!(whole.is_empty());
+}
+
 pub async fn should_create_a_campaign_with_its_channels_markets_and_ads_in_one_call(store: &S, fx: &Fixture) {
     let input = valid_input(fx);
     // Staff: the organization is the brand's.

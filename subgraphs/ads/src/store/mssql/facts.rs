@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::{CAMPAIGN_COLUMNS, CHANNEL_COLUMNS, MARKET_COLUMNS, MssqlStore, P, rows};
 use crate::store::{
     AdResult, AdResultKey, ByPolarity, ByUpdate, Campaign, CampaignChannel, CampaignMarket, ChannelTotals, DayRange,
-    DayTotals, LinkKey, MarketTotals, NegativeAd, Page, Result, SentimentKey, SentimentSample, Totals, group,
+    DayTotals, LinkKey, MarketTotals, NegativeAd, NegativeSentimentRow, Page, Result, SentimentKey, SentimentSample,
+    Totals, group,
 };
 
 const RESULT_COLUMNS: &str = "r.campaign_id, r.ad_id, r.channel_id, r.market_id, r.day, r.likes, r.views, \
@@ -239,6 +240,31 @@ impl MssqlStore {
             )
             .await?;
         Ok(Page::from_rows(items, first, total))
+    }
+
+    /// Migration 0004's `ads.PRADSFN_NegativeSentimentReport`: the whole report is that SQL.
+    pub(super) async fn negative_sentiment_report_impl(
+        &self,
+        tenant: Option<Uuid>,
+        brand: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NegativeSentimentRow>> {
+        let params = vec![
+            P::Uuid(Some(brand)),
+            P::Uuid(tenant),
+            P::Date(Some(from)),
+            P::Date(Some(to)),
+        ];
+        let mut rows = self
+            .fetch(
+                "SELECT r.* FROM ads.PRADSFN_NegativeSentimentReport(@P1, @P2, @P3, @P4) AS r",
+                params,
+                rows::negative_sentiment_row,
+            )
+            .await?;
+        NegativeSentimentRow::sort(&mut rows);
+        Ok(rows)
     }
 
     pub(super) async fn campaigns_updated_since_impl(

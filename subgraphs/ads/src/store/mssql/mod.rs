@@ -28,8 +28,8 @@ use uuid::Uuid;
 use super::{
     Ad, AdResult, AdResultKey, AdsStore, ByFollowers, ByPolarity, ByStart, ByUpdate, Campaign, CampaignChannel,
     CampaignFilter, CampaignMarket, Channel, ChannelTotals, Created, DayRange, DayTotals, Influencer, LinkKey, Market,
-    MarketTotals, NegativeAd, NewCampaign, Page, Placement, Result, SentimentKey, SentimentSample, StoreError, Totals,
-    WriteError, group,
+    MarketTotals, NegativeAd, NegativeSentimentRow, NewCampaign, Page, Placement, Result, SentimentKey,
+    SentimentSample, StoreError, Totals, WriteError, group,
 };
 
 /// Opens pooled connections with the platform's SQL Server connector.
@@ -462,6 +462,16 @@ impl AdsStore for MssqlStore {
         first: usize,
     ) -> Result<Page<NegativeAd>> {
         self.negative_sentiment_ads_impl(tenant, since, after, first).await
+    }
+
+    async fn negative_sentiment_report(
+        &self,
+        tenant: Option<Uuid>,
+        brand: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NegativeSentimentRow>> {
+        self.negative_sentiment_report_impl(tenant, brand, from, to).await
     }
 
     async fn create_campaign(&self, tenant: Option<Uuid>, input: &NewCampaign) -> Result<Created, WriteError> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::store::{
     Ad, AdResult, Campaign, CampaignChannel, CampaignMarket, Channel, ChannelTotals, DayTotals, Influencer, Market,
-    MarketTotals, NegativeAd, Placement, Result, SentimentSample, StoreError, Totals,
+    MarketTotals, NegativeAd, NegativeSentimentRow, Placement, Result, SentimentSample, StoreError, Totals,
 };
 
 /// Reads columns of one row by name.
@@ -271,5 +271,35 @@ pub(super) fn negative_ad(r: &Row) -> Result<NegativeAd> {
         reactions_before: c.opt_dec("reactions_before")?,
         reactions_since: c.dec("reactions_since")?,
         reaction_drop: c.opt_dec("reaction_drop")?,
+    })
+}
+
+pub(super) fn negative_sentiment_row(r: &Row) -> Result<NegativeSentimentRow> {
+    let c = Cols(r);
+    // The function lists a row's influencers as comma-separated ids (STRING_AGG).
+    let mut influencer_ids = c
+        .opt_string("influencer_ids")?
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<Uuid>()
+                .map_err(|e| StoreError::Decode(format!("influencer_ids: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    influencer_ids.sort();
+    Ok(NegativeSentimentRow {
+        ad_id: c.uuid("ad_id")?,
+        campaign_id: c.uuid("campaign_id")?,
+        channel_id: c.uuid("channel_id")?,
+        influencer_ids,
+        negative_type: c.opt_string("negative_type")?,
+        positive_mentions: c.i64("positive_mentions")?,
+        neutral_mentions: c.i64("neutral_mentions")?,
+        negative_mentions: c.i64("negative_mentions")?,
+        polarity: c.dec("polarity")?,
+        reactions_previous: c.dec("reactions_previous")?,
+        reactions_current: c.dec("reactions_current")?,
+        reaction_drop_pct: c.dec("reaction_drop_pct")?,
     })
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{CAMPAIGN_COLUMNS, PgStore, link_since};
 use crate::store::{
     AdResult, AdResultKey, ByPolarity, ByUpdate, Campaign, ChannelTotals, DayRange, DayTotals, MarketTotals,
-    NegativeAd, Page, Result, SentimentKey, SentimentSample, Totals, group,
+    NegativeAd, NegativeSentimentRow, Page, Result, SentimentKey, SentimentSample, Totals, group,
 };
 
 const RESULT_COLUMNS: &str = "r.campaign_id, r.ad_id, r.channel_id, r.market_id, r.day, r.likes, r.views, \
@@ -230,6 +230,58 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(Page::from_rows(items, first, total))
+    }
+
+    /// Migration 0004's `ads.pradsfn_negative_sentiment_report`: the whole report is that SQL.
+    pub(super) async fn negative_sentiment_report_impl(
+        &self,
+        tenant: Option<Uuid>,
+        brand: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NegativeSentimentRow>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            ad_id: Uuid,
+            campaign_id: Uuid,
+            channel_id: Uuid,
+            influencer_ids: Vec<Uuid>,
+            negative_type: Option<String>,
+            positive_mentions: i64,
+            neutral_mentions: i64,
+            negative_mentions: i64,
+            polarity: rust_decimal::Decimal,
+            reactions_previous: rust_decimal::Decimal,
+            reactions_current: rust_decimal::Decimal,
+            reaction_drop_pct: rust_decimal::Decimal,
+        }
+        let rows =
+            sqlx::query_as::<_, Row>("SELECT r.* FROM ads.pradsfn_negative_sentiment_report($1, $2, $3, $4) AS r")
+                .bind(brand)
+                .bind(tenant)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut rows: Vec<_> = rows
+            .into_iter()
+            .map(|r| NegativeSentimentRow {
+                ad_id: r.ad_id,
+                campaign_id: r.campaign_id,
+                channel_id: r.channel_id,
+                influencer_ids: r.influencer_ids,
+                negative_type: r.negative_type,
+                positive_mentions: r.positive_mentions,
+                neutral_mentions: r.neutral_mentions,
+                negative_mentions: r.negative_mentions,
+                polarity: r.polarity,
+                reactions_previous: r.reactions_previous,
+                reactions_current: r.reactions_current,
+                reaction_drop_pct: r.reaction_drop_pct,
+            })
+            .collect();
+        NegativeSentimentRow::sort(&mut rows);
+        Ok(rows)
     }
 
     pub(super) async fn campaigns_updated_since_impl(
