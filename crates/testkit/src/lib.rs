@@ -6,9 +6,11 @@
 //! instead of re-running the DDL.
 
 mod pg;
+mod private;
 pub mod remote;
 pub mod schema;
 pub mod seeded;
 
 pub use pg::{TestDb, server_url};
+pub use private::PrivatePg;
 pub use seeded::SeededStores;

@@ -87,8 +87,8 @@ FROM (
     FROM sales.campaign_plans AS p
     CROSS JOIN LATERAL (
         SELECT
-            abs(hashtext(p.campaign_id::text)) AS x,
-            round(p.planned_budget * (60 + abs(hashtext(p.campaign_id::text)) % 40) / 100.0, 2) AS cost
+            abs(hashtext(p.campaign_id::text)::bigint) AS x,
+            round(p.planned_budget * (60 + abs(hashtext(p.campaign_id::text)::bigint) % 40) / 100.0, 2) AS cost
     ) AS h
     WHERE p.status = 'closed' AND p.deleted_at IS NULL
 ) AS f;
