@@ -402,14 +402,13 @@ async fn should_refuse_a_write_once_its_grant_is_revoked() {
         .await
         .expect("privilege");
     assert!(may_insert);
-    let memberships = count(
-        pool,
-        &format!(
-            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE r.rolname LIKE '{}%'",
-            roles.prefix
-        ),
+    let memberships: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE r.rolname LIKE $1 || '%'",
     )
-    .await;
+    .bind(&roles.prefix)
+    .fetch_one(pool)
+    .await
+    .expect("memberships");
     assert_eq!(memberships, 0, "the script's SET ROLE memberships were rolled back");
 }
 

@@ -37,7 +37,7 @@ impl PrivatePg {
             .prefix("ps_private_pg_")
             .tempdir()
             .expect("temporary directory for the private server");
-        let as_postgres = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+        let as_postgres = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
         let bindir = Command::new("pg_config")
             .arg("--bindir")
             .output()
