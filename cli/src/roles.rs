@@ -138,6 +138,22 @@ const SERVICES: &[Service] = &[
             g("etl_runs", "SELECT, INSERT, UPDATE"),
         ],
     },
+    Service {
+        // Analysts and their BI tool: read-only over the central store, without personal data
+        // (contacts, portal users), OAuth secrets or the security trail. A login for the tool;
+        // people get it by `GRANT <prefix>analyst TO <their login>`.
+        name: "analyst",
+        store: Store::Sales,
+        schema: "sales",
+        grants: &[
+            g("*", "SELECT"),
+            g("contacts", ""),
+            g("portal_users", ""),
+            g("oauth_clients", ""),
+            g("oauth_signing_keys", ""),
+            g("audit_log", ""),
+        ],
+    },
 ];
 
 pub async fn run(args: Args) -> anyhow::Result<()> {

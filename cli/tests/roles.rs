@@ -103,7 +103,7 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
         secrets: tempfile::tempdir().expect("temp dir"),
     };
     let first = run(&stores, &roles.prefix, roles.secrets.path(), "apply");
-    assert_eq!(first.lines().count(), 7, "{first}");
+    assert_eq!(first.lines().count(), 8, "{first}");
     let password = roles.password("crm");
     let file = roles
         .secrets
@@ -170,6 +170,15 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
     allowed(&mut etl, "SELECT count(*) FROM sales.etl_watermarks").await;
     refused(&mut etl, "SELECT count(*) FROM sales.contacts").await;
 
+    let mut analyst = roles.connect("analyst", &stores.sales).await.expect("analyst connects");
+    allowed(&mut analyst, "SELECT count(*) FROM sales.campaign_plans").await;
+    allowed(&mut analyst, "SELECT count(*) FROM sales.campaign_summaries").await;
+    refused(&mut analyst, "SELECT count(*) FROM sales.contacts").await;
+    refused(&mut analyst, "SELECT count(*) FROM sales.portal_users").await;
+    refused(&mut analyst, "SELECT count(*) FROM sales.oauth_clients").await;
+    refused(&mut analyst, "UPDATE sales.campaign_plans SET title = title").await;
+    refused(&mut analyst, "CREATE TEMPORARY TABLE scratch (a int)").await;
+
     for (service, db) in [("ads", &stores.crm), ("content", &stores.ads), ("auth", &stores.crm)] {
         let denied = roles
             .connect(service, db)
@@ -180,7 +189,7 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
             "{service}: {denied}"
         );
     }
-    drop((crm, audit, sales, etl));
+    drop((crm, audit, sales, etl, analyst));
 
     let prefix = roles.prefix.clone();
     drop(roles);
