@@ -315,12 +315,15 @@ fn match_names(ws: &[String], used: &mut [bool], ents: &[Entity]) -> (Vec<NameMa
         let text = ws[hit.start..hit.start + hit.len].join(" ");
         if rivals.is_empty() {
             let ent = &ents[hit.entity];
-            names.push(NameMatch {
-                kind,
-                text,
-                key: ent.key.clone(),
-                name: ent.name.clone(),
-            });
+            names.push((
+                hit.start,
+                NameMatch {
+                    kind,
+                    text,
+                    key: ent.key.clone(),
+                    name: ent.name.clone(),
+                },
+            ));
         } else {
             let mut cands: Vec<Candidate> = std::iter::once(hit)
                 .chain(rivals)
@@ -345,7 +348,9 @@ fn match_names(ws: &[String], used: &mut [bool], ents: &[Entity]) -> (Vec<NameMa
             });
         }
     }
-    (names, open)
+    // In the order they were written ("compare A with B": A first).
+    names.sort_by_key(|(at, _)| *at);
+    (names.into_iter().map(|(_, n)| n).collect(), open)
 }
 
 /// A lexicon phrase at `i`: exact words first, then with a typo in the longer words.
@@ -418,6 +423,20 @@ fn unknown_after(ws: &[String], used: &[bool], at: usize) -> Option<(usize, usiz
     (end > at).then_some((at, end - at))
 }
 
+/// Words just before a keyword ("the Zzyzx campaign") that name nothing: an unknown name.
+fn unknown_before(ws: &[String], used: &[bool], at: usize) -> Option<(usize, usize)> {
+    let mut start = at;
+    while start > 0
+        && at - start < 5
+        && !used[start - 1]
+        && !is_filler(&ws[start - 1])
+        && phrase_at(ws, used, start - 1, false).is_none()
+    {
+        start -= 1;
+    }
+    (start < at).then_some((start, at - start))
+}
+
 /// Parses `question` against `catalogue`, with `today` as the clock.
 pub fn parse(question: &str, catalogue: &Catalogue, today: NaiveDate) -> Interpretation {
     let ws = words(question);
@@ -453,7 +472,8 @@ pub fn parse(question: &str, catalogue: &Catalogue, today: NaiveDate) -> Interpr
             Term::BrandWord => "brand",
             _ => continue,
         };
-        if let Some((start, len)) = unknown_after(&ws, &used, i + 1) {
+        // "la campaña X" names it after the word, "the X campaign" before it.
+        if let Some((start, len)) = unknown_after(&ws, &used, i + 1).or_else(|| unknown_before(&ws, &used, i)) {
             let text = ws[start..start + len].join(" ");
             for u in used.iter_mut().skip(start).take(len) {
                 *u = true;

@@ -222,6 +222,7 @@ fn table() -> Vec<(&'static str, Expect)> {
             Expect {
                 lang: es,
                 unresolved: Some(("campaign", "ambiguous", vec![C1, C2])),
+                period: Some(("2024-12-01", "2024-12-31")),
                 ..Expect::default()
             },
         ),
@@ -478,6 +479,7 @@ fn table() -> Vec<(&'static str, Expect)> {
             Expect {
                 lang: en,
                 unresolved: Some(("brand", "unknown", vec![B1, B2, B3])),
+                period: Some(("2025-07-01", "2025-09-30")),
                 ..Expect::default()
             },
         ),
@@ -711,6 +713,14 @@ fn should_interpret_each_question_of_the_table() {
         table.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn should_not_guess_a_name_written_before_the_word_campaign() {
+    let i = parse("revenue of the Zzyzx Quantum campaign", &catalogue(), d("2025-10-31"));
+    assert!(!i.runnable());
+    assert_eq!(i.unresolved[0].text, "zzyzx quantum");
+    assert_eq!(i.unresolved[0].reason, "unknown");
 }
 
 #[test]
