@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
-# brings the four local stores up to date, seeds them, then starts the four subgraphs and the
-# gateway in the background (logs and pids in .dev/) and waits until each is ready.
+# brings the four local stores up to date, seeds them, then starts the four subgraphs, the
+# gateway and the sales MCP server (:4102) in the background (logs and pids in .dev/) and waits
+# until each is ready.
 # `make down` stops them.
 #
 # PROMPTSALES_TLS=1 runs every process on https (TLS 1.3): a local CA and one certificate per
@@ -16,7 +17,8 @@ eval "$(scripts/dev-services.sh)"
 
 step "build (release)"
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
-  --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales
+  --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
+  --bin promptsales-mcp-sales
 
 scheme=http
 if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
@@ -140,10 +142,18 @@ start ads 4002 env PROMPTSALES_ADS_URL="$(role_url ads promptads)" target/releas
 start crm 4003 env PROMPTSALES_CRM_URL="$(role_url crm promptcrm)" target/release/promptsales-crm
 start sales 4004 env PROMPTSALES_SALES_URL="$(role_url sales promptsales)" target/release/promptsales-sales
 start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
-for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz; do
+# The sales MCP server: streamable HTTP at :4102/mcp (plain HTTP on loopback; every request brings
+# its bearer token, forwarded to the gateway). It never touches a database; its answer cache is
+# the stack's Redis. (start() gives TLS variables only to processes that serve TLS, not this one.)
+PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
+  nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
+echo $! > .dev/pids/mcp-sales
+for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
-    get_url -fsS "$scheme://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
+    probe_scheme=$scheme; [ "$name" = mcp-sales ] && probe_scheme=http
+    if [ "$probe_scheme" = https ]; then get_url -fsS "https://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
+    else curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break; fi
     if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
       echo "$name stopped while starting; its log, .dev/logs/$name.log, ends with:" >&2
       tail -n 20 ".dev/logs/$name.log" >&2
@@ -151,7 +161,8 @@ for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:read
     fi
     sleep 0.2
   done
-  get_url -fsS "$scheme://127.0.0.1:$port/$probe" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
+  if [ "$probe_scheme" = https ]; then ready_cmd=(get_url -fsS "https://127.0.0.1:$port/$probe"); else ready_cmd=(curl -fsS "http://127.0.0.1:$port/$probe"); fi
+  "${ready_cmd[@]}" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
 done
 
 cat <<TXT
@@ -161,6 +172,8 @@ PromptSales is up on this machine:
   GraphQL     $scheme://127.0.0.1:4000/graphql
   Subgraphs   content :4001, ads :4002, crm :4003, sales :4004 (logs in .dev/logs; make down stops all)
   OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
+  MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
+              ads:read sales:read sales:write — see README "Connect an AI assistant")
 $([ "$scheme" = https ] && echo "  TLS         1.3 only; trust .dev/tls/ca.pem (curl --cacert, PROMPTSALES_TLS_CA, the browser's store)")
 
 Without a token GraphiQL runs with the read scopes (personal data masked). For other scopes, get a

@@ -32,6 +32,9 @@ use promptsales_testkit::SeededStores;
 use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};
 
+pub mod issuer;
+pub use issuer::Issuer;
+
 /// The composed supergraph the gateway serves in production, as checked in.
 pub const SUPERGRAPH: &str = include_str!("../../supergraph/supergraph.graphql");
 
@@ -46,6 +49,7 @@ pub struct Builder {
     scopes: Vec<String>,
     subgraph_timeout: Duration,
     cache: Option<CacheOptions>,
+    auth: bool,
 }
 
 impl Builder {
@@ -76,6 +80,14 @@ impl Builder {
     /// Turns the gateway's response cache on with these options.
     pub fn cache(mut self, options: CacheOptions) -> Builder {
         self.cache = Some(options);
+        self
+    }
+
+    /// Makes the gateway require bearer tokens from a test [`Issuer`] started with the stack
+    /// ([`TestStack::token`] makes them), as deployments do, instead of treating every caller
+    /// as anonymous.
+    pub fn with_auth(mut self) -> Builder {
+        self.auth = true;
         self
     }
 
@@ -157,10 +169,14 @@ impl Builder {
             anonymous_scopes: self.scopes.clone(),
             ..HttpOptions::default()
         };
+        let issuer = if self.auth { Some(Issuer::start().await) } else { None };
         let services = server::Services {
             cache: self
                 .cache
                 .map(|options| ResponseCache::new(options).expect("valid cache options")),
+            auth: issuer.as_ref().map(|i| {
+                Arc::new(promptsales_gateway::auth::Authenticator::new(i.auth_options()).expect("valid auth options"))
+            }),
             ..server::Services::default()
         };
         let router = server::router_with_services(Arc::new(gateway), key.clone(), http, services);
@@ -172,6 +188,7 @@ impl Builder {
             gateway,
             subgraphs,
             client: reqwest::Client::new(),
+            issuer,
         }
     }
 }
@@ -275,6 +292,7 @@ pub struct TestStack {
     gateway: Served,
     subgraphs: BTreeMap<&'static str, Served>,
     client: reqwest::Client,
+    issuer: Option<Issuer>,
 }
 
 impl TestStack {
@@ -283,7 +301,17 @@ impl TestStack {
             scopes: READ_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             subgraph_timeout: Duration::from_secs(5),
             cache: None,
+            auth: false,
         }
+    }
+
+    /// A bearer token the gateway accepts (a stack built [`Builder::with_auth`]): `subject` with
+    /// `scopes`, bound to `organization` when given, valid for ten minutes.
+    pub fn token(&self, subject: &str, scopes: &[&str], organization: Option<&str>) -> String {
+        self.issuer
+            .as_ref()
+            .expect("a stack built with_auth() makes tokens")
+            .token(subject, scopes, organization, 600)
     }
 
     /// The gateway's GraphQL endpoint.

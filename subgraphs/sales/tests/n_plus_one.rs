@@ -73,6 +73,7 @@ delegate! {
     daily_metrics(tenant: Tenant, campaigns: &[Uuid], range: DayRange) -> Result<HashMap<Uuid, Vec<DailyMetric>>>;
     ai_usage(tenant: Tenant, since: Option<Since>, after: AfterTime, first: usize) -> Result<Page<AiUsage>>;
     ai_usage_by_id(tenant: Tenant, ids: &[Uuid]) -> Result<HashMap<Uuid, AiUsage>>;
+    record_ai_usage(actor: &Actor, usage: &NewAiUsage) -> Result<Uuid>;
     organizations_updated_since(tenant: Tenant, since: Since, after: AfterTime, first: usize)
         -> Result<Page<Organization>>;
     brands_updated_since(tenant: Tenant, since: Since, after: AfterTime, first: usize) -> Result<Page<Brand>>;

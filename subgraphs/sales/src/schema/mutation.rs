@@ -4,8 +4,15 @@
 use async_graphql::{Context, ErrorExtensions, ID, Object, Result};
 use promptsales_platform::gql::{self, ErrorCode, bad_input, internal};
 
-use super::{Approval, ApprovalDecision, ScheduledTask, actor, parse_id, store, tenant};
-use crate::store::{Decision, WriteError};
+use rust_decimal::Decimal;
+
+use super::{Approval, ApprovalDecision, ScheduledTask, ValidationMethod, actor, has_scope, parse_id, store, tenant};
+use crate::store::{Decision, NewAiUsage, WriteError};
+
+/// Longest prompt and result texts kept in the AI usage log.
+const MAX_AI_TEXT: usize = 32_000;
+/// Longest tool or model name (the store's CHECK).
+const MAX_AI_NAME: usize = 200;
 
 /// Longest approval comment (the store's CHECK).
 const MAX_COMMENT: usize = 4_000;
@@ -54,7 +61,106 @@ fn comment_for(decision: ApprovalDecision, comment: Option<String>) -> Result<Op
     Ok(comment)
 }
 
-/// Writes to campaign planning.
+/// One AI call to log (`recordAiUsage`). Who made it is not an input: it is the caller's token.
+#[derive(async_graphql::InputObject, Debug)]
+pub struct AiUsageInput {
+    /// MCP tool name or product feature that made the call (1–200 characters), e.g. `sales.ask`.
+    pub tool: String,
+    /// Model or engine that produced the result (1–200 characters), e.g. `promptsales-offline-parser`.
+    pub model: String,
+    /// The prompt or question as sent (redacted of personal data by the caller); at most 32000 characters.
+    pub prompt: Option<String>,
+    /// What was returned; at most 32000 characters (longer results are refused, not cut).
+    pub result: Option<String>,
+    /// How the result was checked.
+    #[graphql(default_with = "ValidationMethod::None")]
+    pub validation_method: ValidationMethod,
+    /// Verdict of the validation; must be null when `validationMethod` is `NONE`.
+    pub validated: Option<bool>,
+    /// Prompt tokens billed (0 when no model was billed).
+    #[graphql(default)]
+    pub tokens_in: i32,
+    /// Completion tokens billed.
+    #[graphql(default)]
+    pub tokens_out: i32,
+    /// Whether the result came from a cache.
+    #[graphql(default)]
+    pub cache_hit: bool,
+    /// Time the call took, in milliseconds.
+    #[graphql(default)]
+    pub latency_ms: i32,
+    /// Provider cost in USD (at most six decimals).
+    pub cost_usd: Option<Decimal>,
+}
+
+/// Checks the input against the store's rules, naming the field, so a bad record is refused
+/// with a clear error instead of a constraint violation.
+fn usage_from(input: AiUsageInput) -> Result<NewAiUsage> {
+    let name = |field: &str, value: String| -> Result<String> {
+        let value = value.trim().to_owned();
+        match value.chars().count() {
+            0 => Err(bad_input(field, "required", "must not be blank")),
+            n if n > MAX_AI_NAME => Err(bad_input(
+                field,
+                "max_length",
+                format!("at most {MAX_AI_NAME} characters"),
+            )),
+            _ => Ok(value),
+        }
+    };
+    let text = |field: &str, value: Option<String>| -> Result<Option<String>> {
+        match value {
+            Some(v) if v.chars().count() > MAX_AI_TEXT => Err(bad_input(
+                field,
+                "max_length",
+                format!("at most {MAX_AI_TEXT} characters"),
+            )),
+            other => Ok(other),
+        }
+    };
+    for (field, value) in [
+        ("tokensIn", input.tokens_in),
+        ("tokensOut", input.tokens_out),
+        ("latencyMs", input.latency_ms),
+    ] {
+        if value < 0 {
+            return Err(bad_input(field, "min", "must not be negative"));
+        }
+    }
+    if input.validation_method == ValidationMethod::None && input.validated.is_some() {
+        return Err(bad_input(
+            "validated",
+            "no_validation",
+            "must be null when validationMethod is NONE",
+        ));
+    }
+    let cost_usd = input.cost_usd.unwrap_or_default();
+    if cost_usd.is_sign_negative() && !cost_usd.is_zero() {
+        return Err(bad_input("costUsd", "min", "must not be negative"));
+    }
+    if cost_usd.scale() > 6 || cost_usd >= Decimal::from(1_000_000) {
+        return Err(bad_input(
+            "costUsd",
+            "precision",
+            "at most six decimals and below 1000000",
+        ));
+    }
+    Ok(NewAiUsage {
+        tool: name("tool", input.tool)?,
+        model: name("model", input.model)?,
+        prompt: text("prompt", input.prompt)?,
+        result: text("result", input.result)?,
+        validation_method: input.validation_method.as_db().to_owned(),
+        validated: input.validated,
+        tokens_in: input.tokens_in,
+        tokens_out: input.tokens_out,
+        cache_hit: input.cache_hit,
+        latency_ms: input.latency_ms,
+        cost_usd,
+    })
+}
+
+/// Writes to campaign planning and the AI usage log.
 #[Object]
 impl Mutation {
     /// Decides one pending approval step of a campaign plan.
@@ -115,5 +221,37 @@ impl Mutation {
             .await
             .map(ScheduledTask)
             .map_err(|e| write_error(ctx, "task", e))
+    }
+
+    /// Appends one AI call to the usage log (`aiUsage`) and returns the record's id. The caller
+    /// is the token's: its subject, its organization (none for staff) and the request id are
+    /// recorded, never taken from the input. MCP servers call this for every tool call they answer.
+    /// Errors: `BAD_USER_INPUT` (field, rule).
+    #[graphql(requires_scopes = "sales:write")]
+    async fn record_ai_usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The call to record.")] input: AiUsageInput,
+    ) -> Result<ID> {
+        // The gateway enforces the scope; checked here too, as a subgraph reached directly must not write.
+        if !has_scope(ctx, "sales:write") {
+            return Err(gql::error(
+                ErrorCode::Forbidden,
+                "recording AI usage needs the sales:write scope",
+            ));
+        }
+        let usage = usage_from(input)?;
+        let caller = actor(ctx);
+        if caller.subject.is_empty() {
+            return Err(gql::error(
+                ErrorCode::Unauthenticated,
+                "the call has no caller to record",
+            ));
+        }
+        store(ctx)
+            .record_ai_usage(&caller, &usage)
+            .await
+            .map(|id| ID(id.to_string()))
+            .map_err(|e| internal(ctx, e))
     }
 }

@@ -96,6 +96,23 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
+/// An AI call to append to the usage log; who made it comes from the caller's claims ([`Actor`]).
+#[derive(Debug, Clone)]
+pub struct NewAiUsage {
+    pub tool: String,
+    pub model: String,
+    pub prompt: Option<String>,
+    pub result: Option<String>,
+    /// As stored (`none`, `schema`, `human`, `rule`, `llm_judge`).
+    pub validation_method: String,
+    pub validated: Option<bool>,
+    pub tokens_in: i32,
+    pub tokens_out: i32,
+    pub cache_hit: bool,
+    pub latency_ms: i32,
+    pub cost_usd: Decimal,
+}
+
 /// A decision on one approval step.
 #[derive(Debug, Clone)]
 pub struct Decision {
@@ -233,6 +250,9 @@ pub trait SalesStore: Send + Sync + 'static {
         first: usize,
     ) -> Result<Page<AiUsage>>;
     async fn ai_usage_by_id(&self, tenant: Option<Uuid>, ids: &[Uuid]) -> ById<AiUsage>;
+    /// Appends one AI call made by `actor` (its subject, organization and request id are the
+    /// record's); returns the record's id.
+    async fn record_ai_usage(&self, actor: &Actor, usage: &NewAiUsage) -> Result<Uuid>;
 
     // --- Changes for the ETL and the ads reference sync (tombstones included, oldest first) ------
     async fn organizations_updated_since(

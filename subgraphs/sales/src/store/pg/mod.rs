@@ -242,6 +242,9 @@ impl SalesStore for PgStore {
     ) -> Result<ScheduledTask, WriteError> {
         planning::complete_task(&self.pool, tenant, actor, task).await
     }
+    async fn record_ai_usage(&self, actor: &Actor, usage: &NewAiUsage) -> Result<Uuid> {
+        summaries::record_ai_usage(&self.pool, actor, usage).await
+    }
     async fn record_pii_reads(&self, actor: &Actor, reads: &[PiiRead]) -> Result<()> {
         audit::record_pii_reads(&self.pool, actor, reads).await
     }

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::{ById, ByParent, group, limit, page, split};
 use crate::store::{
-    After, AiUsage, CampaignSummary, DailyMetric, DayRange, Page, Result, SummaryFilter, SummaryKey, SummaryOrder,
+    Actor, After, AiUsage, CampaignSummary, DailyMetric, DayRange, NewAiUsage, Page, Result, SummaryFilter, SummaryKey,
+    SummaryOrder,
 };
 
 const SUMMARY_COLUMNS: &str = "campaign_id, organization_id, brand_id, product_id, name, status, starts_at, ends_at, \
@@ -151,4 +152,32 @@ pub(super) async fn ai_usage_by_id(pool: &PgPool, tenant: Option<Uuid>, ids: &[U
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
+/// Appends one AI call (the table is append-only: a trigger refuses UPDATE and DELETE).
+pub(super) async fn record_ai_usage(pool: &PgPool, actor: &Actor, usage: &NewAiUsage) -> Result<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO sales.ai_usage (id, actor_subject, organization_id, tool, model, prompt, result,
+             validation_method, validated, tokens_in, tokens_out, cache_hit, latency_ms, cost_usd, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id)
+    .bind(&actor.subject)
+    .bind(actor.organization)
+    .bind(&usage.tool)
+    .bind(&usage.model)
+    .bind(&usage.prompt)
+    .bind(&usage.result)
+    .bind(&usage.validation_method)
+    .bind(usage.validated)
+    .bind(usage.tokens_in)
+    .bind(usage.tokens_out)
+    .bind(usage.cache_hit)
+    .bind(usage.latency_ms)
+    .bind(usage.cost_usd)
+    .bind(&actor.request_id)
+    .execute(pool)
+    .await?;
+    Ok(id)
 }

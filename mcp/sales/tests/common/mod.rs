@@ -1,0 +1,92 @@
+//! The whole stack in-process (four seeded subgraphs and the gateway requiring real bearer
+//! tokens) and the sales MCP server in front of it, reached by an rmcp client over an in-memory
+//! pipe, as a stdio client reaches it.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::{sync::Arc, time::Duration};
+
+use promptsales_e2e::TestStack;
+use promptsales_mcp_kit::{
+    AnswerCache, GatewayClient, Kit,
+    rmcp::{
+        RoleClient, ServiceExt,
+        model::{CallToolRequestParams, CallToolResult},
+        service::RunningService,
+    },
+};
+use promptsales_mcp_sales::{Clock, MODEL, SalesServer, Shared};
+use promptsales_platform::Secret;
+use serde_json::Value;
+
+/// The seeded data's "today".
+pub const TODAY: &str = "2025-10-31";
+
+/// Every scope a marketer's assistant needs: reads, and `sales:write` to record its calls.
+pub const SCOPES: &[&str] = &["ads:read", "content:read", "crm:read", "sales:read", "sales:write"];
+
+pub fn redis_url() -> String {
+    std::env::var("PROMPTSALES_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key prefix of this test's own in Redis.
+pub fn prefix() -> String {
+    format!("ps:test-{}:", uuid::Uuid::new_v4())
+}
+
+pub async fn stack() -> TestStack {
+    TestStack::builder().with_auth().start().await
+}
+
+/// Server state over `stack`'s gateway, calling as `token`, caching under `prefix` (no cache when `None`).
+pub fn shared(stack: &TestStack, token: &str, prefix: Option<&str>) -> Arc<Shared> {
+    let gateway = GatewayClient::new(stack.gateway_url().parse().expect("a URL"), Duration::from_secs(30))
+        .expect("a gateway client");
+    let cache = match prefix {
+        Some(p) => AnswerCache::new(Some(&redis_url()), p, Duration::from_secs(300)).expect("a cache"),
+        None => AnswerCache::off(),
+    };
+    let kit = Kit {
+        gateway,
+        cache,
+        stdio_token: Some(Secret::new(token.to_owned())),
+        model: MODEL,
+    };
+    Shared::new(kit, Clock::Fixed(TODAY.parse().expect("a date")))
+}
+
+pub type Client = RunningService<RoleClient, ()>;
+
+/// An rmcp client connected to a fresh server over an in-memory pipe.
+pub async fn client(shared: Arc<Shared>) -> Client {
+    let (server_end, client_end) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = SalesServer::new(shared).serve(server_end).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_end).await.expect("the client connects")
+}
+
+/// Calls `tool` with `arguments`; returns the result.
+pub async fn call(client: &Client, tool: &'static str, arguments: Value) -> CallToolResult {
+    let Value::Object(args) = arguments else {
+        panic!("arguments are an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+/// The structured answer of a successful call.
+pub fn structured(result: &CallToolResult) -> Value {
+    assert_ne!(result.is_error, Some(true), "tool error: {:?}", result.content);
+    result.structured_content.clone().expect("a structured answer")
+}
+
+pub fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("a decimal string, got {v}"))
+        .parse()
+        .expect("a decimal")
+}
