@@ -51,11 +51,14 @@ impl Clock {
 /// How long a caller's catalogue is reused within this process.
 const CATALOGUE_TTL: Duration = Duration::from_secs(60);
 
+/// Catalogues by the SHA-256 of the caller's token, with the moment each was fetched.
+type CatalogueCache = Mutex<HashMap<[u8; 32], (Instant, Arc<Catalogue>)>>;
+
 /// State shared by every session of the server.
 pub struct Shared {
     pub kit: Kit,
     pub clock: Clock,
-    catalogues: Mutex<HashMap<[u8; 32], (Instant, Arc<Catalogue>)>>,
+    catalogues: CatalogueCache,
 }
 
 impl Shared {

@@ -157,7 +157,8 @@ async fn should_record_every_call_in_ai_usage_through_the_gateway() {
     let client = client(shared(&stack, &token, None)).await;
     call(&client, "ask", json!({ "question": "ventas del mes pasado" })).await;
     call(&client, "ask", json!({ "question": "¿quién ganó el partido?" })).await;
-    let rows: Vec<(String, String, String, Option<String>, String, Option<bool>)> = sqlx::query_as(
+    type UsageRow = (String, String, String, Option<String>, String, Option<bool>);
+    let rows: Vec<UsageRow> = sqlx::query_as(
         "SELECT actor_subject, tool, model, prompt, validation_method, validated FROM sales.ai_usage ORDER BY occurred_at",
     )
     .fetch_all(stack.stores.sales.pool())

@@ -129,7 +129,9 @@ async fn should_refuse_bad_input_naming_the_field_and_write_nothing() {
     let pool = stores.ads.pool();
     let brand = a_brand(pool).await;
     let before = counts(pool).await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Request)>, &str, &str)> = vec![
+    /// What the case is, how it spoils a good request, and the field and rule of the refusal.
+    type Case<'a> = (&'a str, Box<dyn Fn(&mut Request)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "no budget",
             Box::new(|r| r.budget = Decimal::ZERO),
