@@ -466,6 +466,44 @@ async fn should_create_a_campaign_and_replay_it_for_the_same_idempotency_key() {
     assert_eq!(sg.count("ads.campaigns").await, campaigns);
 }
 
+/// Keys belong to one organization (issue #24): another tenant using the same key makes its own
+/// campaign instead of a conflict that would reveal the key was taken, and neither replays the
+/// other's. Staff writes take the brand's organization as the key's.
+#[tokio::test]
+async fn should_keep_idempotency_keys_apart_between_organizations() {
+    let sg = Subgraph::start().await;
+    let fx = &sg.env.fixture;
+    let input_a = create_input(&sg, "launch-key");
+    let a = sg.data(&tenant(fx.org_a), CREATE, json!({ "input": input_a })).await;
+    let a_id = a["createCampaign"]["campaign"]["id"].clone();
+
+    let mut input_b = create_input(&sg, "launch-key");
+    input_b["brandId"] = json!(fx.brand_b1);
+    input_b["productId"] = json!(fx.product_b1);
+    let b = sg.data(&tenant(fx.org_b), CREATE, json!({ "input": input_b })).await;
+    assert_eq!(b["createCampaign"]["replayed"], false, "{b}");
+    let b_id = b["createCampaign"]["campaign"]["id"].clone();
+    assert_ne!(b_id, a_id);
+    assert_eq!(
+        b["createCampaign"]["campaign"]["organization"]["id"],
+        fx.org_b.to_string()
+    );
+
+    // Each replays its own; staff naming organization B's brand replays B's.
+    let again_a = sg.data(&tenant(fx.org_a), CREATE, json!({ "input": input_a })).await;
+    assert_eq!(again_a["createCampaign"]["campaign"]["id"], a_id);
+    assert_eq!(again_a["createCampaign"]["replayed"], true);
+    let again_b = sg.data(&staff(), CREATE, json!({ "input": input_b })).await;
+    assert_eq!(again_b["createCampaign"]["campaign"]["id"], b_id);
+    assert_eq!(again_b["createCampaign"]["replayed"], true);
+
+    let keyed: i64 = sqlx::query_scalar("SELECT count(*) FROM ads.campaigns WHERE idempotency_key = 'launch-key'")
+        .fetch_one(sg.env.pg().expect("PostgreSQL").pool())
+        .await
+        .expect("count");
+    assert_eq!(keyed, 2);
+}
+
 #[tokio::test]
 async fn should_refuse_invalid_campaigns_with_the_field_and_rule_and_write_nothing() {
     let sg = Subgraph::start().await;
