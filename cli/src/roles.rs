@@ -139,6 +139,23 @@ const SERVICES: &[Service] = &[
         ],
     },
     Service {
+        // The agenda worker: claims and settles reminders, steps and alerts; reads what decides
+        // them; audits its refusals. Everything another store owns goes through the gateway.
+        name: "worker",
+        store: Store::Sales,
+        schema: "sales",
+        grants: &[
+            g("task_reminders", "SELECT, UPDATE"),
+            g("scheduled_tasks", "SELECT"),
+            g("campaign_plans", "SELECT"),
+            g("approvals", "SELECT"),
+            g("campaign_summaries", "SELECT"),
+            g("agenda_steps", "SELECT, UPDATE"),
+            g("agenda_alerts", "SELECT, INSERT, UPDATE"),
+            g("audit_log", "INSERT"),
+        ],
+    },
+    Service {
         // Analysts and their BI tool: read-only over the central store, without personal data
         // (contacts, portal users), OAuth secrets or the security trail. A login for the tool;
         // people get it by `GRANT <prefix>analyst TO <their login>`.

@@ -103,7 +103,7 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
         secrets: tempfile::tempdir().expect("temp dir"),
     };
     let first = run(&stores, &roles.prefix, roles.secrets.path(), "apply");
-    assert_eq!(first.lines().count(), 8, "{first}");
+    assert_eq!(first.lines().count(), 9, "{first}");
     let password = roles.password("crm");
     let file = roles
         .secrets
@@ -170,6 +170,17 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
     allowed(&mut etl, "SELECT count(*) FROM sales.etl_watermarks").await;
     refused(&mut etl, "SELECT count(*) FROM sales.contacts").await;
 
+    let mut worker = roles.connect("worker", &stores.sales).await.expect("worker connects");
+    allowed(
+        &mut worker,
+        "UPDATE sales.task_reminders SET lease_owner = NULL, lease_until = NULL",
+    )
+    .await;
+    allowed(&mut worker, "SELECT count(*) FROM sales.agenda_alerts").await;
+    refused(&mut worker, "UPDATE sales.campaign_plans SET title = title").await;
+    refused(&mut worker, "SELECT count(*) FROM sales.portal_users").await;
+    refused(&mut worker, "DELETE FROM sales.task_reminders").await;
+
     let mut analyst = roles.connect("analyst", &stores.sales).await.expect("analyst connects");
     allowed(&mut analyst, "SELECT count(*) FROM sales.campaign_plans").await;
     allowed(&mut analyst, "SELECT count(*) FROM sales.campaign_summaries").await;
@@ -189,7 +200,7 @@ async fn should_give_each_service_role_its_own_tables_only_and_no_ddl() {
             "{service}: {denied}"
         );
     }
-    drop((crm, audit, sales, etl, analyst));
+    drop((crm, audit, sales, etl, worker, analyst));
 
     let prefix = roles.prefix.clone();
     drop(roles);
