@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
 # brings the four local stores up to date, seeds them, then starts the four subgraphs, the
-# gateway and the sales MCP server (:4102) in the background (logs and pids in .dev/) and waits
+# gateway, the sales MCP server (:4102) and the agenda worker (:4200) in the background (logs and pids in .dev/) and waits
 # until each is ready.
 # `make down` stops them.
 #
@@ -18,7 +18,7 @@ eval "$(scripts/dev-services.sh)"
 step "build (release)"
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
   --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
-  --bin promptsales-mcp-sales
+  --bin promptsales-mcp-sales --bin promptsales-worker
 
 scheme=http
 if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
@@ -148,7 +148,20 @@ start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
   nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
 echo $! > .dev/pids/mcp-sales
-for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz; do
+# The agenda worker (worker/README.md): its own OAuth2 client, created once (id and secret in
+# .dev/worker-client, mode 600), with the scopes its steps need; reminders and alerts go to its
+# log (.dev/logs/worker.log) unless PROMPTSALES_WORKER_SINK names a webhook.
+if [ ! -s .dev/worker-client ]; then
+  worker_id="worker-$(date +%s)"
+  worker_secret=$(target/release/promptsales auth add-client --id "$worker_id" --scopes "ads:read ads:write" 2> /dev/null)
+  (umask 077; printf '%s %s\n' "$worker_id" "$worker_secret" > .dev/worker-client)
+fi
+read -r worker_id worker_secret < .dev/worker-client
+start worker 4200 env PROMPTSALES_SALES_URL="$(role_url worker promptsales)" \
+  PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" PROMPTSALES_WORKER_TOKEN_URL="$scheme://127.0.0.1:4400/token" \
+  PROMPTSALES_WORKER_CLIENT_ID="$worker_id" PROMPTSALES_WORKER_CLIENT_SECRET="$worker_secret" \
+  target/release/promptsales-worker
+for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz worker:4200:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
     probe_scheme=$scheme; [ "$name" = mcp-sales ] && probe_scheme=http
@@ -174,6 +187,7 @@ PromptSales is up on this machine:
   OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
   MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
               ads:read sales:read sales:write — see README "Connect an AI assistant")
+  Worker      agenda worker: $scheme://127.0.0.1:4200/metrics (queue depth, lag, failures); sends to .dev/logs/worker.log
 $([ "$scheme" = https ] && echo "  TLS         1.3 only; trust .dev/tls/ca.pem (curl --cacert, PROMPTSALES_TLS_CA, the browser's store)")
 
 Without a token GraphiQL runs with the read scopes (personal data masked). For other scopes, get a

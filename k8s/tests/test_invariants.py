@@ -13,6 +13,7 @@ NS = "promptsales"
 EXPECTED = {
     ("Deployment", "gateway"), ("Deployment", "content"), ("Deployment", "ads"), ("Deployment", "crm"),
     ("Deployment", "sales"), ("Deployment", "mcp-content"), ("Deployment", "mcp-sales"),
+    ("Deployment", "worker"),
     ("Deployment", "keycloak"), ("Deployment", "n8n"), ("Deployment", "otel-collector"),
     ("StatefulSet", "redis"), ("StatefulSet", "redis-sentinel"), ("StatefulSet", "mssql-ads"),
     ("StatefulSet", "mssql-crm"), ("StatefulSet", "loki"), ("DaemonSet", "fluent-bit"),
@@ -23,7 +24,8 @@ EXPECTED = {
 LOCAL_ONLY = {("Deployment", "auth")}
 # Our Rust binaries, by the Deployments that run them, and the crate holding each one's sources.
 RUST = {"gateway": "gateway", "content": "subgraphs/content", "ads": "subgraphs/ads", "crm": "subgraphs/crm",
-        "sales": "subgraphs/sales", "mcp-content": "mcp/content", "mcp-sales": "mcp/sales", "auth": "cli"}
+        "sales": "subgraphs/sales", "mcp-content": "mcp/content", "mcp-sales": "mcp/sales", "worker": "worker",
+        "auth": "cli"}
 # The ETL is one replica on purpose (n8n's scheduler fires each trigger from its one main
 # process; see base/etl/n8n.yaml); everything else stateless runs at least two.
 SINGLETONS = {"n8n"}
@@ -154,6 +156,16 @@ def test_gateway_should_scale_on_requests_in_flight_from_a_metric_it_exports(ove
     metric = re.search(r"(gateway_[a-z_]+?)(_sum|_count|_bucket)?\{", prom[0]["metadata"]["query"]).group(1)
     sources = "".join(p.read_text() for p in (REPO / "gateway" / "src").rglob("*.rs"))
     assert f'"{metric}"' in sources, f"the gateway exports no metric {metric}"
+
+
+def test_worker_should_scale_on_the_queue_depth_it_exports(overlay):
+    _, objects = overlay
+    so = next(s for s in of(objects, "ScaledObject") if s["metadata"]["name"] == "worker")
+    prom = [t for t in so["spec"]["triggers"] if t["type"] == "prometheus"]
+    assert len(prom) == 1
+    metric = re.search(r"(worker_[a-z_]+)\{", prom[0]["metadata"]["query"]).group(1)
+    sources = "".join(p.read_text() for p in (REPO / "worker" / "src").rglob("*.rs"))
+    assert f'"{metric}"' in sources, f"the worker exports no metric {metric}"
 
 
 def test_pods_should_spread_across_nodes_and_zones(overlay):

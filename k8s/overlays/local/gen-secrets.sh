@@ -55,7 +55,8 @@ printf 'uri=mongodb://backup:%s@%s/?%s\n' "$mongobk" "$mongo_hosts" "replicaSet=
 printf 'sa-password=%s\nag-cert-password=%s\n' "$ads" "$(rand)" > secrets/mssql-ads.env
 printf 'sa-password=%s\nag-cert-password=%s\n' "$crm" "$(rand)" > secrets/mssql-crm.env
 printf 'username=admin\npassword=%s\n' "$(rand)" > secrets/keycloak-admin.env
-printf 'KC_GATEWAY_CLIENT_SECRET=%s\nKC_ETL_CLIENT_SECRET=%s\nKC_MCP_CLIENT_SECRET=%s\n' "$(rand)" "$(rand)" "$(rand)" > secrets/keycloak-clients.env
+printf 'KC_GATEWAY_CLIENT_SECRET=%s\nKC_ETL_CLIENT_SECRET=%s\nKC_MCP_CLIENT_SECRET=%s\nKC_WORKER_CLIENT_SECRET=%s\n' \
+  "$(rand)" "$(rand)" "$(rand)" "$(rand)" > secrets/keycloak-clients.env
 printf 'encryption-key=%s\n' "$(rand 48)" > secrets/n8n.env
 date -u +%FT%TZ > secrets/.complete
 echo "local secrets written to $(pwd)/secrets" >&2
