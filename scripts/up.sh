@@ -158,7 +158,7 @@ if [ ! -s .dev/worker-client ]; then
 fi
 read -r worker_id worker_secret < .dev/worker-client
 start worker 4200 env PROMPTSALES_SALES_URL="$(role_url worker promptsales)" \
-  PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" PROMPTSALES_WORKER_TOKEN_URL="$scheme://127.0.0.1:4400/token" \
+  PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" PROMPTSALES_WORKER_GRANT_URL="$scheme://127.0.0.1:4400/token" \
   PROMPTSALES_WORKER_CLIENT_ID="$worker_id" PROMPTSALES_WORKER_CLIENT_SECRET="$worker_secret" \
   target/release/promptsales-worker
 for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz worker:4200:readyz; do

@@ -26,14 +26,15 @@ pub struct Config {
         default_value = "http://127.0.0.1:4000/graphql"
     )]
     pub gateway_url: reqwest::Url,
-    /// The authorization server's token endpoint (`promptsales auth` locally; Keycloak's
+    /// The authorization server's token endpoint, where the client-credentials grant is posted
+    /// (`promptsales auth` locally; Keycloak's
     /// `…/realms/promptsales/protocol/openid-connect/token` in a cluster).
     #[arg(
         long,
-        env = "PROMPTSALES_WORKER_TOKEN_URL",
+        env = "PROMPTSALES_WORKER_GRANT_URL",
         default_value = "http://127.0.0.1:4400/token"
     )]
-    pub token_url: reqwest::Url,
+    pub grant_url: reqwest::Url,
     /// The worker's OAuth2 client.
     #[arg(long, env = "PROMPTSALES_WORKER_CLIENT_ID", default_value = "worker")]
     pub client_id: String,
@@ -150,11 +151,11 @@ impl Config {
         let Some(secret) = &self.client_secret else {
             return Ok(None);
         };
-        if !matches!(self.token_url.scheme(), "http" | "https") {
-            bail!("--token-url {} is not an http(s) URL", self.token_url);
+        if !matches!(self.grant_url.scheme(), "http" | "https") {
+            bail!("--grant-url {} is not an http(s) URL", self.grant_url);
         }
         Ok(Some(ClientCredentials {
-            token_url: self.token_url.clone(),
+            token_url: self.grant_url.clone(),
             client_id: self.client_id.clone(),
             client_secret: Secret::new(secret.clone()),
             scopes: self.scopes.clone(),

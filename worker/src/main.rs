@@ -17,6 +17,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 async fn main() -> anyhow::Result<()> {
     telemetry::init("info,sqlx=warn");
     let config = Config::parse();
+    // The recorder first: the worker's gauges and counters are recorded from its first tick.
+    service::metrics();
     let tls = ServerTls::from_env()?;
     let owner = format!(
         "{}:{}:{}",
