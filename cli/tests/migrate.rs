@@ -60,6 +60,8 @@ fn expected_tables(store: Store) -> &'static [&'static str] {
             "integrations",
         ],
         Store::Sales => &[
+            "agenda_alerts",
+            "agenda_steps",
             "ai_usage",
             "approvals",
             "audit_log",

@@ -137,7 +137,13 @@ impl Gateway {
             Some(errors) if !errors.is_empty() => Err(GatewayError::Graphql {
                 message: errors
                     .iter()
-                    .map(|e| e["message"].as_str().unwrap_or("error"))
+                    .map(|e| {
+                        let message = e["message"].as_str().unwrap_or("error");
+                        match e["extensions"]["code"].as_str() {
+                            Some(code) => format!("{message} ({code})"),
+                            None => message.to_owned(),
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 code: errors[0]["extensions"]["code"].as_str().map(str::to_owned),

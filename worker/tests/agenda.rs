@@ -460,3 +460,76 @@ async fn should_raise_alerts_on_their_thresholds_once_and_resolve_them_when_the_
     let e = w.evaluate_alerts().await.expect("evaluate");
     assert_eq!((e.raised, e.resolved), (1, 0));
 }
+
+/// Throughput of two workers draining a backlog of due reminders through a sender that takes a
+/// millisecond, and the lag of the last one delivered. A measurement, not a check: run with
+/// `cargo nextest run -p promptsales-worker --run-ignored only -E 'test(measure_)' --no-capture`.
+#[tokio::test]
+#[ignore = "a measurement, not a check: prints the worker's throughput"]
+async fn measure_reminder_throughput_with_two_workers() {
+    let agenda = Agenda::new().await;
+    let (plan, campaign) = agenda.plan(1).await;
+    let n = 6000;
+    for _ in 0..(n / 500) {
+        let task = agenda
+            .task(plan, campaign, Utc::now() + chrono::Duration::days(1))
+            .await;
+        sqlx::query(
+            "INSERT INTO sales.task_reminders (id, task_id, remind_at, channel)
+             SELECT gen_random_uuid(), $1, now() - make_interval(secs => g), 'email' FROM generate_series(1, 500) g",
+        )
+        .bind(task)
+        .execute(agenda.pool())
+        .await
+        .expect("reminders");
+    }
+    let sink = Recorder::default();
+    let mut workers = Vec::new();
+    for name in ["a", "b"] {
+        let mut settings = common::settings(name);
+        settings.batch = 50;
+        settings.concurrency = 16;
+        workers.push(Arc::new(promptsales_worker::Worker::new(
+            agenda.pool().clone(),
+            sink.clone(),
+            None,
+            settings,
+        )));
+    }
+    let started = std::time::Instant::now();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running: Vec<_> = workers
+        .iter()
+        .map(|w| {
+            let (w, mut stopped) = (w.clone(), stopped.clone());
+            tokio::spawn(async move {
+                w.run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+            })
+        })
+        .collect();
+    while sink.keys().len() < n {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    stop.send(true).expect("stop");
+    for r in running {
+        r.await.expect("worker");
+    }
+    let lag: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM max(sent_at - greatest(remind_at, $1)))::float8 FROM sales.task_reminders",
+    )
+    .bind(Utc::now() - chrono::Duration::from_std(elapsed).expect("duration"))
+    .fetch_one(agenda.pool())
+    .await
+    .expect("lag");
+    println!(
+        "{n} reminders by 2 workers in {:.2} s: {:.0} a minute ({:.0} a second); longest wait from the start {:.2} s",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64() * 60.0,
+        n as f64 / elapsed.as_secs_f64(),
+        lag
+    );
+}

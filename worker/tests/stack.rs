@@ -1,0 +1,204 @@
+//! The worker against the real stack (seeded stores, the four subgraphs, the gateway checking real
+//! tokens): an approved step activates a scheduled campaign in PromptAds through the gateway, and
+//! a client without `ads:write` changes nothing.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Json, Router, routing::post};
+use promptsales_e2e::TestStack;
+use promptsales_platform::config::Secret;
+use promptsales_worker::{
+    Settings, Worker,
+    alerts::Thresholds,
+    gateway::{ClientCredentials, Gateway},
+    queue::Leasing,
+    sender::LogSink,
+};
+use rust_decimal::Decimal;
+use serde_json::json;
+use uuid::Uuid;
+
+/// A token endpoint that answers every client-credentials grant with `token`.
+async fn token_endpoint(token: String) -> reqwest::Url {
+    let app = Router::new().route(
+        "/token",
+        post(move || {
+            let token = token.clone();
+            async move { Json(json!({ "access_token": token, "token_type": "Bearer", "expires_in": 600 })) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/token").parse().expect("url")
+}
+
+fn settings(owner: &str) -> Settings {
+    Settings {
+        leasing: Leasing {
+            owner: owner.into(),
+            lease: Duration::from_secs(30),
+            max_attempts: 5,
+            backoff_base: Duration::ZERO,
+            backoff_max: Duration::ZERO,
+        },
+        batch: 10,
+        concurrency: 2,
+        idle_wait: Duration::from_millis(10),
+        alert_interval: Duration::from_secs(3600),
+        thresholds: Thresholds {
+            approval_max_wait: Duration::from_secs(48 * 3600),
+            min_roi: Decimal::new(-2, 1),
+            max_negative_share: Decimal::new(35, 2),
+            min_reactions: 200,
+        },
+        client_id: "worker".into(),
+    }
+}
+
+async fn worker(stack: &TestStack, scopes: &[&str]) -> Worker<LogSink> {
+    let grant = token_endpoint(stack.token("client:worker", scopes, None)).await;
+    let gateway = Gateway::new(
+        stack.gateway_url().parse().expect("gateway url"),
+        ClientCredentials {
+            token_url: grant,
+            client_id: "worker".into(),
+            client_secret: Secret::new("unused by this endpoint".into()),
+            scopes: scopes.join(" "),
+        },
+        Duration::from_secs(10),
+    )
+    .expect("gateway client");
+    Worker::new(
+        stack.stores.sales.pool().clone(),
+        LogSink,
+        Some(Arc::new(gateway)),
+        settings("stack-worker"),
+    )
+}
+
+/// A campaign of the seeds with a plan in the sales store, made scheduled in PromptAds (as the
+/// portal would have done) and its plan approved; returns (campaign, plan, organization, version
+/// in ads).
+async fn approved_scheduled_campaign(stack: &TestStack) -> (Uuid, Uuid, Uuid, i32) {
+    let planned: Vec<Uuid> =
+        sqlx::query_scalar("SELECT campaign_id FROM sales.campaign_plans WHERE deleted_at IS NULL")
+            .fetch_all(stack.stores.sales.pool())
+            .await
+            .expect("plans");
+    let (campaign, version): (Uuid, i32) = sqlx::query_as(
+        "UPDATE ads.campaigns SET status = 'scheduled'
+         WHERE id = (SELECT id FROM ads.campaigns WHERE id = ANY($1) AND deleted_at IS NULL ORDER BY id LIMIT 1)
+         RETURNING id, version",
+    )
+    .bind(&planned)
+    .fetch_one(stack.stores.ads.pool())
+    .await
+    .expect("the seeds have a campaign with a plan");
+    let (plan, org): (Uuid, Uuid) = sqlx::query_as(
+        "SELECT id, organization_id FROM sales.campaign_plans WHERE campaign_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(campaign)
+    .fetch_one(stack.stores.sales.pool())
+    .await
+    .expect("its plan");
+    let sales = stack.stores.sales.pool();
+    // Add a sign-off step when the seeds gave the plan none, then approve every step and the plan.
+    let approver: Uuid = sqlx::query_scalar("SELECT id FROM sales.portal_users WHERE organization_id = $1 LIMIT 1")
+        .bind(org)
+        .fetch_one(sales)
+        .await
+        .expect("a user of the organization");
+    sqlx::query(
+        "INSERT INTO sales.approvals (id, campaign_plan_id, organization_id, step, approver_id)
+         SELECT $1, $2, $3, 1, $4 WHERE NOT EXISTS (SELECT 1 FROM sales.approvals WHERE campaign_plan_id = $2)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(plan)
+    .bind(org)
+    .bind(approver)
+    .execute(sales)
+    .await
+    .expect("a step");
+    sqlx::query(
+        "UPDATE sales.approvals SET decision = 'approved', comment = NULL, decided_at = greatest(now(), requested_at)
+         WHERE campaign_plan_id = $1 AND decision <> 'approved'",
+    )
+    .bind(plan)
+    .execute(sales)
+    .await
+    .expect("approve the steps");
+    sqlx::query("UPDATE sales.campaign_plans SET status = 'in_review' WHERE id = $1 AND status <> 'in_review'")
+        .bind(plan)
+        .execute(sales)
+        .await
+        .expect("in review");
+    sqlx::query("UPDATE sales.campaign_plans SET status = 'approved' WHERE id = $1")
+        .bind(plan)
+        .execute(sales)
+        .await
+        .expect("approved");
+    (campaign, plan, org, version)
+}
+
+async fn add_step(stack: &TestStack, plan: Uuid, org: Uuid, campaign: Uuid) -> Uuid {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO sales.agenda_steps (id, campaign_plan_id, organization_id, campaign_id, kind, run_at)
+         VALUES ($1, $2, $3, $4, 'activate_campaign', now())",
+    )
+    .bind(id)
+    .bind(plan)
+    .bind(org)
+    .bind(campaign)
+    .execute(stack.stores.sales.pool())
+    .await
+    .expect("step");
+    id
+}
+
+#[tokio::test]
+async fn should_activate_an_approved_campaign_through_the_gateway_and_change_nothing_without_ads_write() {
+    let stack = TestStack::builder().with_auth().start().await;
+    let (campaign, plan, org, version) = approved_scheduled_campaign(&stack).await;
+    let ads_state = || async {
+        sqlx::query_as::<_, (String, i32)>("SELECT status, version FROM ads.campaigns WHERE id = $1")
+            .bind(campaign)
+            .fetch_one(stack.stores.ads.pool())
+            .await
+            .expect("campaign")
+    };
+
+    // A client holding only ads:read is refused by the gateway: the step stays pending, retried.
+    let step = add_step(&stack, plan, org, campaign).await;
+    let reader = worker(&stack, &["ads:read"]).await;
+    let tick = reader.tick().await.expect("tick");
+    assert_eq!((tick.steps_done, tick.failures), (0, 1), "{tick:?}");
+    assert_eq!(ads_state().await, ("scheduled".to_owned(), version));
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, last_error FROM sales.agenda_steps WHERE id = $1")
+            .bind(step)
+            .fetch_one(stack.stores.sales.pool())
+            .await
+            .expect("step");
+    assert_eq!(status, "pending");
+    let error = error.unwrap_or_default();
+    assert!(
+        error.contains("FORBIDDEN") || error.contains("ads:write") || error.contains("refused"),
+        "{error}"
+    );
+
+    // The worker's real scopes: activated, with the version it read; done and audited.
+    let writer = worker(&stack, &["ads:read", "ads:write"]).await;
+    let tick = writer.tick().await.expect("tick");
+    assert_eq!(tick.steps_done, 1, "{tick:?}");
+    assert_eq!(ads_state().await, ("active".to_owned(), version + 1));
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sales.audit_log WHERE action = 'agenda_step' AND target_id = $1 AND outcome = 'success'",
+    )
+    .bind(step.to_string())
+    .fetch_one(stack.stores.sales.pool())
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}
