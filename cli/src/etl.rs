@@ -26,8 +26,9 @@ use crate::{auth::connect, token};
 pub const WORKFLOW_ID: &str = "promptsalesEtl01";
 /// The pipeline name it records its runs under.
 pub const PIPELINE: &str = "promptsales-etl";
-/// What the ETL's OAuth2 client asks for: the change feeds, and the read scopes of their types.
-pub const SCOPES: &str = "etl:run ads:read crm:read";
+/// What the ETL's OAuth2 client asks for: the change feeds, and the read scopes of the types
+/// they return (a campaign's organization, brand and product are sales entities).
+pub const SCOPES: &str = "etl:run ads:read crm:read sales:read";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -94,7 +95,7 @@ struct N8nArgs {
     )]
     token_url: url::Url,
     /// The ETL's OAuth2 client; with the local default store and no secret given, it is created
-    /// (scopes `etl:run ads:read crm:read`) and its secret kept in `.dev/etl-client-secret`.
+    /// (scopes `etl:run ads:read crm:read sales:read`) and its secret kept in `.dev/etl-client-secret`.
     #[arg(long, env = "PROMPTSALES_ETL_CLIENT_ID", default_value = "etl")]
     client_id: String,
     /// The client's secret.
