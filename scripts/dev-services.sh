@@ -102,6 +102,17 @@ if ! cmp -s gateway/graphiql/package-lock.json gateway/graphiql/node_modules/.pr
   cp gateway/graphiql/package-lock.json gateway/graphiql/node_modules/.promptsales-lock
 fi
 
+# --- n8n, which runs the ETL workflow (etl/): pinned by etl/n8n/package-lock.json -----------------
+# 1.123.x accepts Node 20.19+. Its spreadsheet node depends on an xlsx tarball served outside the npm
+# registry; the package.json overrides it with the registry's xlsx (the workflow does not use it).
+if ! cmp -s etl/n8n/package-lock.json .tools/n8n/.promptsales-lock; then
+  log "installing the pinned n8n into .tools/n8n (a few minutes the first time)"
+  mkdir -p .tools/n8n
+  cp etl/n8n/package.json etl/n8n/package-lock.json .tools/n8n/
+  (cd .tools/n8n && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp etl/n8n/package-lock.json .tools/n8n/.promptsales-lock
+fi
+
 # Generated dev keys for encryption at rest (envelope encryption: key-encryption key and the
 # blind-index key) and for the claims header; production takes them from its secret store.
 if [ ! -s .dev/keys.env ]; then

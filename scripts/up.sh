@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
 # brings the four local stores up to date, seeds them, then starts the four subgraphs, the
-# gateway, the sales MCP server (:4102) and the agenda worker (:4200) in the background (logs and pids in .dev/) and waits
-# until each is ready.
+# gateway, the sales MCP server (:4102) and the agenda worker (:4200) in the background (logs and
+# pids in .dev/) and waits until each is ready; then n8n with the ETL workflow active, and runs the
+# ETL once.
 # `make down` stops them.
 #
 # PROMPTSALES_TLS=1 runs every process on https (TLS 1.3): a local CA and one certificate per
@@ -178,6 +179,19 @@ for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:read
   "${ready_cmd[@]}" > /dev/null || { echo "$name is not ready on port $port (see .dev/logs/$name.log)" >&2; exit 1; }
 done
 
+# The ETL: the n8n workflow in etl/ (issue #15), imported with its credentials (the sales store as
+# the etl role, the stack's Redis for its lock, the `etl` OAuth2 client) and active, so n8n runs it
+# every 11 minutes; then run once now, until caught up, so the summaries are filled on a fresh stack.
+step "the ETL (n8n :5678, every 11 minutes) and its first load"
+etl_env=(env PROMPTSALES_ETL_SALES_URL="$(role_url etl promptsales)"
+  PROMPTSALES_REDIS_URL="$PROMPTSALES_REDIS_URL"
+  PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql"
+  PROMPTSALES_ETL_TOKEN_URL="$scheme://127.0.0.1:4400/token")
+"${etl_env[@]}" target/release/promptsales etl install
+nohup "${etl_env[@]}" target/release/promptsales etl serve > .dev/logs/n8n.log 2>&1 &
+echo $! > .dev/pids/n8n
+"${etl_env[@]}" target/release/promptsales etl run-once --until-caught-up
+
 cat <<TXT
 
 PromptSales is up on this machine:
@@ -188,6 +202,8 @@ PromptSales is up on this machine:
   MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
               ads:read sales:read sales:write — see README "Connect an AI assistant")
   Worker      agenda worker: $scheme://127.0.0.1:4200/metrics (queue depth, lag, failures); sends to .dev/logs/worker.log
+  ETL         http://127.0.0.1:5678 (n8n: the workflow runs every 11 minutes; on demand:
+              target/release/promptsales etl run-once; see etl/README.md)
 $([ "$scheme" = https ] && echo "  TLS         1.3 only; trust .dev/tls/ca.pem (curl --cacert, PROMPTSALES_TLS_CA, the browser's store)")
 
 Without a token GraphiQL runs with the read scopes (personal data masked). For other scopes, get a

@@ -4,6 +4,7 @@ mod auth;
 mod cache;
 mod certs;
 mod compose;
+mod etl;
 mod migrate;
 mod reencrypt;
 mod roles;
@@ -40,6 +41,8 @@ enum Command {
     Certs(certs::Args),
     /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
     Cache(cache::Args),
+    /// The ETL pipeline (the n8n workflow in etl/): `install` it into n8n, or `run-once` now.
+    Etl(etl::Args),
 }
 
 #[tokio::main]
@@ -56,5 +59,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Roles(args) => roles::run(args).await,
         Command::Certs(args) => certs::run(args),
         Command::Cache(args) => cache::run(args).await,
+        Command::Etl(args) => etl::run(args).await,
     }
 }

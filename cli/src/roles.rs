@@ -107,6 +107,13 @@ const SERVICES: &[Service] = &[
             g("oauth_signing_keys", ""),
             g("etl_watermarks", "SELECT"),
             g("etl_runs", "SELECT"),
+            g("etl_stage", ""),
+            g("etl_src_campaigns", ""),
+            g("etl_src_campaign_channels", ""),
+            g("etl_src_campaign_markets", ""),
+            g("etl_src_ad_results", ""),
+            g("etl_src_sentiment_samples", ""),
+            g("etl_src_campaign_customers", ""),
         ],
     },
     Service {
@@ -134,8 +141,18 @@ const SERVICES: &[Service] = &[
         grants: &[
             g("campaign_summaries", "SELECT, INSERT, UPDATE"),
             g("campaign_daily_metrics", "SELECT, INSERT, UPDATE, DELETE"),
+            g("campaign_channel_metrics", "SELECT, INSERT, UPDATE, DELETE"),
+            g("campaign_market_metrics", "SELECT, INSERT, UPDATE, DELETE"),
             g("etl_watermarks", "SELECT, INSERT, UPDATE"),
             g("etl_runs", "SELECT, INSERT, UPDATE"),
+            // Pages land here and are removed when applied; the source copies the totals come from.
+            g("etl_stage", "SELECT, INSERT, DELETE"),
+            g("etl_src_campaigns", "SELECT, INSERT, UPDATE"),
+            g("etl_src_campaign_channels", "SELECT, INSERT, UPDATE"),
+            g("etl_src_campaign_markets", "SELECT, INSERT, UPDATE"),
+            g("etl_src_ad_results", "SELECT, INSERT, UPDATE"),
+            g("etl_src_sentiment_samples", "SELECT, INSERT, UPDATE"),
+            g("etl_src_campaign_customers", "SELECT, INSERT, UPDATE"),
         ],
     },
     Service {

@@ -55,15 +55,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (Some(id), Some(secret)) => (id, Zeroizing::new(secret)),
         _ => {
             let url = args.urls.url(Store::Sales);
-            let local = match url.expose().host() {
-                // `postgres://` is not a special scheme to the url crate: its IP hosts come as text.
-                Some(url::Host::Domain(d)) => {
-                    d == "localhost" || d.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-                }
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
+            let local = is_loopback(url.expose());
             // The dev client's scopes grow with whatever is asked: never in a shared store by accident.
             anyhow::ensure!(
                 local || args.dev_client_anywhere,
@@ -72,7 +64,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             );
             (
                 DEV_CLIENT.to_owned(),
-                dev_client(&args.urls, &args.dev_dir, &scope_list(&args.scopes)).await?,
+                local_client(
+                    &args.urls,
+                    &args.dev_dir.join("auth-dev-client"),
+                    DEV_CLIENT,
+                    &scope_list(&args.scopes),
+                )
+                .await?,
             )
         }
     };
@@ -108,26 +106,44 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The local dev client's secret: read from `dir`, or generated and written there; the client is
-/// created, or repaired (secret, scopes) in the store so that it can get `scopes`.
-async fn dev_client(urls: &StoreArgs, dir: &Path, scopes: &[String]) -> anyhow::Result<Zeroizing<String>> {
-    let path = dir.join("auth-dev-client");
-    let secret = match std::fs::read_to_string(&path) {
+/// Whether `url` names this machine (the local clients below are only managed there).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        // `postgres://` is not a special scheme to the url crate: its IP hosts come as text.
+        Some(url::Host::Domain(d)) => {
+            d == "localhost" || d.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A local client's secret (the `dev` client of this command, the ETL's `etl` client): read from
+/// `path`, or generated and written there; the client is created, or repaired (secret, scopes) in
+/// the store so that it can get `scopes`.
+pub(crate) async fn local_client(
+    urls: &StoreArgs,
+    path: &Path,
+    client_id: &str,
+    scopes: &[String],
+) -> anyhow::Result<Zeroizing<String>> {
+    let secret = match std::fs::read_to_string(path) {
         Ok(s) if !s.trim().is_empty() => Zeroizing::new(s.trim().to_owned()),
         _ => {
             let secret = secret::generate();
-            write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+            write_private(path, &secret).with_context(|| format!("writing {}", path.display()))?;
             secret
         }
     };
     let pool = connect(urls).await?;
-    let existing = store::client(&pool, DEV_CLIENT).await?;
+    let existing = store::client(&pool, client_id).await?;
     let hash_for = |s: &str| secret::hash(s).map_err(|e| anyhow::anyhow!("hashing the secret: {e}"));
     match existing {
         None => {
             store::insert_client(
                 &pool,
-                DEV_CLIENT,
+                client_id,
                 &hash_for(&secret)?,
                 scopes,
                 "promptsales-gateway",
@@ -144,14 +160,14 @@ async fn dev_client(urls: &StoreArgs, dir: &Path, scopes: &[String]) -> anyhow::
                 hash_for(&secret)?
             };
             if allowed != client.scopes || hash != client.secret_hash {
-                store::update_client(&pool, DEV_CLIENT, &hash, &allowed).await?;
+                store::update_client(&pool, client_id, &hash, &allowed).await?;
             }
         }
     }
     Ok(secret)
 }
 
-fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;

@@ -314,6 +314,16 @@ impl TestStack {
             .token(subject, scopes, organization, 600)
     }
 
+    /// The test issuer's client credentials endpoint and its one client's id and secret (a stack
+    /// built [`Builder::with_auth`]).
+    pub fn client_credentials(&self) -> (String, &'static str, &str) {
+        let issuer = self
+            .issuer
+            .as_ref()
+            .expect("a stack built with_auth() has a token endpoint");
+        (issuer.token_url(), issuer::CLIENT_ID, issuer.client_secret())
+    }
+
     /// The gateway's GraphQL endpoint.
     pub fn gateway_url(&self) -> String {
         self.gateway.graphql_url()
