@@ -33,7 +33,8 @@
 --     the CRM sales.
 --
 -- Run: psql -X -v ON_ERROR_STOP=1 -U postgres -d promptcrm -f sql/crm/postgres/scripts/01_linked_promptads.sql
--- Re-running it replaces the server, mapping, foreign tables and view.
+-- Re-running it replaces the server, mapping, foreign tables and view; whatever else was
+-- built on the foreign tables goes too (DROP ... CASCADE), so run 03 again after it.
 -- =============================================================================
 
 \if :{?ads_host} \else \set ads_host 127.0.0.1 \endif
