@@ -72,14 +72,18 @@ LANGUAGE sql STABLE AS $$
     WHERE k.key_id = p_key_id;
 $$;
 
-CREATE FUNCTION crm_vault.seal(p_plain text, p_key_id text) RETURNS bytea
+-- Seal and open with an unwrapped DEK: callers unwrap it once per statement (a
+-- MATERIALIZED CTE), not once per row. The DEK is 256 random bits, so no key
+-- stretching is needed (s2k-mode=1, salted); the KEK wrap keeps the default,
+-- iterated S2K.
+CREATE FUNCTION crm_vault.seal(p_plain text, p_dek text) RETURNS bytea
 LANGUAGE sql VOLATILE AS $$
-    SELECT pgp_sym_encrypt(p_plain, crm_vault.dek(p_key_id), 'cipher-algo=aes256, compress-algo=0');
+    SELECT pgp_sym_encrypt(p_plain, p_dek, 'cipher-algo=aes256, compress-algo=0, s2k-mode=1');
 $$;
 
-CREATE FUNCTION crm_vault.open(p_sealed bytea, p_key_id text) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT pgp_sym_decrypt(p_sealed, crm_vault.dek(p_key_id));
+CREATE FUNCTION crm_vault.open(p_sealed bytea, p_dek text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT pgp_sym_decrypt(p_sealed, p_dek);
 $$;
 
 -- How much of the vault this server can read: every row's national id must look
@@ -92,12 +96,16 @@ DECLARE
 BEGIN
     SELECT count(*) INTO total FROM crm_vault.customer_secrets;
     RETURN QUERY
+    WITH keys AS MATERIALIZED (
+        SELECT k.key_id, crm_vault.dek(k.key_id) AS dek FROM crm_vault.data_keys AS k
+    )
     SELECT total, count(*), NULL::text
     FROM crm_vault.customer_secrets AS s
+    INNER JOIN keys AS k ON s.key_id = k.key_id
     INNER JOIN crm.customers AS c ON s.customer_id = c.id
     CROSS JOIN LATERAL (
-        SELECT crm_vault.open(s.national_id_enc, s.key_id) AS national_id,
-               crm_vault.open(s.context_enc, s.key_id)::jsonb AS context
+        SELECT crm_vault.open(s.national_id_enc, k.dek) AS national_id,
+               crm_vault.open(s.context_enc, k.dek)::jsonb AS context
     ) AS o
     WHERE o.national_id = 'NID-' || upper(substr(md5(c.id::text), 1, 10))
       AND o.context ->> 'segment' = c.segment
@@ -112,18 +120,20 @@ INSERT INTO crm_vault.data_keys (key_id, wrapped_dek)
 SELECT 'crm-lab-dek-1', pgp_sym_encrypt_bytea(gen_random_bytes(32), crm_vault.kek(), 'cipher-algo=aes256');
 
 INSERT INTO crm_vault.customer_secrets (customer_id, key_id, national_id_enc, context_enc)
+WITH k AS MATERIALIZED (SELECT crm_vault.dek('crm-lab-dek-1') AS dek)
 SELECT
     c.id,
     'crm-lab-dek-1',
-    crm_vault.seal('NID-' || upper(substr(md5(c.id::text), 1, 10)), 'crm-lab-dek-1'),
+    crm_vault.seal('NID-' || upper(substr(md5(c.id::text), 1, 10)), k.dek),
     crm_vault.seal(
         jsonb_build_object(
             'segment', c.segment, 'city', c.city, 'preferred_language', c.preferred_language,
             'marketing_consent', c.marketing_consent
         )::text,
-        'crm-lab-dek-1'
+        k.dek
     )
 FROM crm.customers AS c
+CROSS JOIN k
 WHERE c.deleted_at IS NULL AND c.erased_at IS NULL;
 
 -- Round trip on the source, which has the key.
