@@ -7,12 +7,10 @@
 
 mod pg;
 mod private;
-mod private_pg;
 pub mod remote;
 pub mod schema;
 pub mod seeded;
 
 pub use pg::{TestDb, server_url};
 pub use private::PrivatePg;
-pub use private_pg::PrivatePostgres;
 pub use seeded::SeededStores;

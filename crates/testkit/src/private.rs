@@ -1,11 +1,13 @@
 //! A PostgreSQL server private to one test, for what the shared server must not be changed for:
-//! `shared_preload_libraries` (pg_stat_statements), a superuser for untrusted extensions (dblink),
-//! server-wide settings and statistics. `initdb` into a temporary directory, started on a free
-//! local port with trust authentication for its superuser `postgres`, stopped (immediate) and
-//! removed on drop.
+//! `shared_preload_libraries` (pg_stat_statements, auto_explain), a superuser for untrusted
+//! extensions (dblink, postgres_fdw), server-wide settings, statistics and clients on other
+//! addresses. `initdb` into a temporary directory, started on a free local port with trust
+//! authentication for its superuser `postgres`, stopped (immediate) and removed on drop.
 //!
-//! PostgreSQL refuses to run as root; when the test runs as root the server's commands run as the
-//! `postgres` system user (`runuser`), which then owns the directory.
+//! The binaries come from `PROMPTSALES_PG_BINDIR`, else `pg_config --bindir`, else the newest
+//! `/usr/lib/postgresql/*/bin`, else `PATH`. PostgreSQL refuses to run as root; when the test runs
+//! as root the server's commands run as the `postgres` system user (`runuser`), which then owns
+//! the directory.
 //!
 //! ```no_run
 //! let pg = promptsales_testkit::PrivatePg::start(&[("shared_preload_libraries", "pg_stat_statements")]);
@@ -38,12 +40,7 @@ impl PrivatePg {
             .tempdir()
             .expect("temporary directory for the private server");
         let as_postgres = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-        let bindir = Command::new("pg_config")
-            .arg("--bindir")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        let bindir = bindir();
         let mut pg = PrivatePg {
             dir,
             port: 0,
@@ -135,9 +132,39 @@ impl PrivatePg {
             .expect("a valid private server URL")
     }
 
-    /// The server's log so far (for assertion messages).
+    /// A small pool on `database`, as the superuser.
+    pub async fn pool(&self, database: &str) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(self.url(database).expose().as_str())
+            .await
+            .unwrap_or_else(|e| panic!("connect to the private server's {database}: {e}"))
+    }
+
+    /// Lets clients from `cidr` (an address outside loopback, e.g. a network namespace's) log in
+    /// with trust authentication, and reloads the configuration. The server must also listen on
+    /// an address they can reach (`listen_addresses` in the settings given to [`PrivatePg::start`]).
+    pub fn trust_host(&self, cidr: &str) {
+        assert!(
+            cidr.bytes().all(|b| b.is_ascii_hexdigit() || b"./:".contains(&b)),
+            "an address or CIDR, got {cidr:?}"
+        );
+        let hba = self.data_dir().join("pg_hba.conf");
+        let mut text = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+        text.push_str(&format!("host all all {cidr} trust\n"));
+        std::fs::write(&hba, text).expect("write pg_hba.conf");
+        let data = self.data_dir();
+        self.run("pg_ctl", &["-D".as_ref(), data.as_os_str(), "reload".as_ref()]);
+    }
+
+    /// The server's log so far (for assertion messages, and where auto_explain writes plans).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// The directory holding the data directory and the log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -200,6 +227,35 @@ impl Drop for PrivatePg {
             );
         }
     }
+}
+
+fn bindir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("PROMPTSALES_PG_BINDIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let from_pg_config = Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .filter(|dir| dir.join("initdb").exists());
+    if from_pg_config.is_some() {
+        return from_pg_config;
+    }
+    // Debian installs initdb and pg_ctl off PATH, one directory per major version.
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
 }
 
 fn free_port() -> u16 {

@@ -3,8 +3,8 @@
 //! is not (and must not be reconfigured for). The test starts a private server, migrates the ads
 //! schema into it, runs a known load and checks that the scripts show it.
 
-use promptsales_platform::{Store, StoreUrl};
-use promptsales_testkit::PrivatePostgres;
+use promptsales_platform::Store;
+use promptsales_testkit::PrivatePg;
 use sqlx::{Row, postgres::PgPoolOptions};
 use uuid::Uuid;
 
@@ -19,17 +19,17 @@ const EXPLAIN: &str = include_str!(concat!(
 
 #[tokio::test]
 async fn should_rank_the_queries_of_a_load_by_total_and_mean_time_and_log_their_plans() {
-    let pg = PrivatePostgres::start(&[
+    let pg = PrivatePg::start(&[
         ("shared_preload_libraries", "pg_stat_statements,auto_explain"),
         ("pg_stat_statements.track", "top"),
     ]);
-    let url = StoreUrl::parse(&pg.url("ads_monitoring")).expect("URL");
+    let url = pg.url("ads_monitoring");
     promptsales_platform::migrate::run(Store::Ads, &url)
         .await
         .expect("the ads migrations");
     let pool = PgPoolOptions::new()
         .max_connections(1)
-        .connect(&pg.url("ads_monitoring"))
+        .connect(url.expose().as_str())
         .await
         .expect("connect");
     sqlx::raw_sql("CREATE EXTENSION pg_stat_statements; SELECT pg_stat_statements_reset();")
