@@ -42,7 +42,8 @@ enum Command {
     /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
     Cache(cache::Args),
     /// The ETL pipeline (the n8n workflow in etl/): `install` it into n8n, or `run-once` now.
-    Etl(etl::Args),
+    // Boxed: its arguments are several times larger than every other command's.
+    Etl(Box<etl::Args>),
 }
 
 #[tokio::main]
@@ -59,6 +60,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Roles(args) => roles::run(args).await,
         Command::Certs(args) => certs::run(args),
         Command::Cache(args) => cache::run(args).await,
-        Command::Etl(args) => etl::run(args).await,
+        Command::Etl(args) => etl::run(*args).await,
     }
 }

@@ -237,7 +237,7 @@ async fn should_rank_correlations_and_answer_the_same_from_materialized_views_at
             .filter(|c| &c.0 == channel)
             .filter_map(|c| c.3.map(|r| (c.4, f64::try_from(r.abs()).expect("f64"))))
             .collect();
-        ranked.sort_by(|a, b| a.0.cmp(&b.0));
+        ranked.sort_by_key(|a| a.0);
         assert!(ranked.first().is_none_or(|f| f.0 == 1), "{channel}: {ranked:?}");
         assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1), "{channel}: {ranked:?}");
     }
