@@ -97,19 +97,24 @@ impl Builder {
         let key = ClaimsKey::random();
         let keyring = Arc::new(SeededStores::keyring());
 
+        let content_config = promptsales_content::Config {
+            port: 0,
+            content_url: None,
+            public_url: None,
+            dev_graphiql: false,
+            model_dir: None,
+            index_dir: None,
+            embedding_cache: false,
+        };
         let content = promptsales_content::app(
-            promptsales_content::AppState {
-                store: Arc::new(promptsales_content::store::PgStore::from_pool(
+            promptsales_content::AppState::new(
+                Arc::new(promptsales_content::store::PgStore::from_pool(
                     stores.content.pool().clone(),
                 )),
-                claims_key: key.clone(),
-            },
-            &promptsales_content::Config {
-                port: 0,
-                content_url: None,
-                public_url: None,
-                dev_graphiql: false,
-            },
+                key.clone(),
+                &content_config,
+            ),
+            &content_config,
         );
         let ads = promptsales_ads::app(
             promptsales_ads::AppState {

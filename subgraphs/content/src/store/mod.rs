@@ -127,6 +127,10 @@ pub trait ContentStore: Send + Sync + 'static {
     /// organization is the request's own (the GraphQL layer derives it from the caller).
     async fn create_content_request(&self, request: &NewContentRequest) -> Result<ContentRequest>;
 
+    /// Writes a new campaign log (a draft waiting for review, say) after validating its
+    /// document; [`StoreError::Invalid`] when it breaks a rule, with nothing written.
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog>;
+
     /// Live campaign logs, newest first, optionally of one campaign.
     async fn campaign_logs(
         &self,

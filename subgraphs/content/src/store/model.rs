@@ -110,9 +110,34 @@ pub struct CampaignLog {
     pub population: String,
     pub channel_code: String,
     pub messages: Vec<LogMessage>,
+    /// `sent`, `pending_approval`, `approved` or `rejected`; logs written before statuses
+    /// existed have none and were sent.
+    #[serde(default = "sent")]
+    pub status: String,
+    /// The content request the messages answer, when drafted for one.
+    #[serde(default)]
+    pub content_request_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+fn sent() -> String {
+    super::document::LOG_SENT.to_owned()
+}
+
+/// A campaign log to write; the store adds the times.
+#[derive(Debug, Clone)]
+pub struct NewCampaignLog {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub campaign_id: Uuid,
+    pub content_request_id: Option<Uuid>,
+    pub population: String,
+    pub channel_code: String,
+    /// `pending_approval` for drafts.
+    pub status: String,
+    pub messages: Vec<LogMessage>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{
-    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
-    RequestFilter, Result, StoreError, Violation,
+    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewCampaignLog,
+    NewContentRequest, Page, RequestFilter, Result, StoreError, Violation,
     document::{self, Collection, date, from_document, read_uuid, uuid},
     group,
 };
@@ -410,6 +410,32 @@ impl ContentStore for MongoStore {
             .find_one(doc! { "_id": uuid(request.id) })
             .await?
             .ok_or_else(|| StoreError::Shape("the content request just written is not there".into()))?;
+        from_document(created)
+    }
+
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
+        let document = log.document(Utc::now());
+        document::validate(Collection::CampaignLogs, &document)?;
+        // As create_content_request: the server stamps the times, caller values are literals.
+        let mut set = Document::new();
+        for (key, value) in &document {
+            let expression = match key.as_str() {
+                "_id" => continue,
+                "created_at" => doc! { "$ifNull": ["$created_at", "$$NOW"] }.into(),
+                "updated_at" => Bson::String("$$NOW".into()),
+                "deleted_at" => doc! { "$ifNull": ["$deleted_at", Bson::Null] }.into(),
+                _ => doc! { "$literal": value.clone() }.into(),
+            };
+            set.insert(key.clone(), expression);
+        }
+        let logs = self.collection(Collection::CampaignLogs);
+        logs.update_one(doc! { "_id": uuid(log.id) }, vec![doc! { "$set": set }])
+            .upsert(true)
+            .await?;
+        let created = logs
+            .find_one(doc! { "_id": uuid(log.id) })
+            .await?
+            .ok_or_else(|| StoreError::Shape("the campaign log just written is not there".into()))?;
         from_document(created)
     }
 

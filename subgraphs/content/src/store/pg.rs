@@ -19,8 +19,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
-    RequestFilter, Result,
+    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewCampaignLog,
+    NewContentRequest, Page, RequestFilter, Result,
     document::{self, Collection},
     group,
 };
@@ -325,6 +325,29 @@ impl ContentStore for PgStore {
             .bind(request.organization_id)
             .bind(request.campaign_id)
             .bind(request.requested_by)
+            .bind(Json(&row["doc"]))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(created.0)
+    }
+
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
+        let document = log.document(Utc::now());
+        document::validate(Collection::CampaignLogs, &document)?;
+        let row = document::twin_row(Collection::CampaignLogs, &document);
+        let sql = format!(
+            "INSERT INTO content.campaign_logs AS l
+                 (id, organization_id, campaign_id, population, channel_code, status, content_request_id, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LOG}"
+        );
+        let created: Json<CampaignLog> = sqlx::query_scalar(&sql)
+            .bind(log.id)
+            .bind(log.organization_id)
+            .bind(log.campaign_id)
+            .bind(&log.population)
+            .bind(&log.channel_code)
+            .bind(&log.status)
+            .bind(log.content_request_id)
             .bind(Json(&row["doc"]))
             .fetch_one(&self.pool)
             .await?;
