@@ -12,6 +12,7 @@ pub mod config;
 mod execute;
 pub mod fetch;
 pub mod gateway;
+mod images;
 mod graphiql;
 mod introspection;
 mod json;
