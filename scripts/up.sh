@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
 # brings the four local stores up to date, seeds them, then starts the four subgraphs, the
-# gateway and the sales MCP server (:4102) in the background (logs and pids in .dev/) and waits
+# gateway and the two MCP servers (content :4101, sales :4102) in the background (logs and pids in .dev/) and waits
 # until each is ready.
 # `make down` stops them.
 #
@@ -18,7 +18,7 @@ eval "$(scripts/dev-services.sh)"
 step "build (release)"
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
   --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
-  --bin promptsales-mcp-sales
+  --bin promptsales-mcp-sales --bin promptsales-mcp-content
 
 scheme=http
 if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
@@ -137,7 +137,13 @@ role_url() { # service database
 }
 start auth 4400 env PROMPTSALES_SALES_URL="$(role_url auth promptsales)" \
   target/release/promptsales auth --port 4400
-start content 4001 env PROMPTSALES_CONTENT_URL="$(role_url content promptcontent)" target/release/promptsales-content
+# The content subgraph runs the embedding model from .tools/models (scripts/dev-services.sh fetched
+# it) and keeps its image search index in .dev/index (rebuilt there when missing or stale).
+# Image URLs are absolute, on the gateway, which serves the bytes as the caller (/images/{id}).
+start content 4001 env PROMPTSALES_CONTENT_URL="$(role_url content promptcontent)" \
+  PROMPTSALES_CONTENT_PUBLIC_URL="$scheme://127.0.0.1:4000" \
+  PROMPTSALES_EMBED_MODEL_DIR="$PWD/.tools/models/all-MiniLM-L6-v2" PROMPTSALES_CONTENT_INDEX_DIR="$PWD/.dev/index/content" \
+  target/release/promptsales-content
 start ads 4002 env PROMPTSALES_ADS_URL="$(role_url ads promptads)" target/release/promptsales-ads
 start crm 4003 env PROMPTSALES_CRM_URL="$(role_url crm promptcrm)" target/release/promptsales-crm
 start sales 4004 env PROMPTSALES_SALES_URL="$(role_url sales promptsales)" target/release/promptsales-sales
@@ -148,10 +154,14 @@ start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
   nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
 echo $! > .dev/pids/mcp-sales
-for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz; do
+# The content MCP server, the same way, at :4101/mcp.
+PORT=4101 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
+  nohup target/release/promptsales-mcp-content > .dev/logs/mcp-content.log 2>&1 &
+echo $! > .dev/pids/mcp-content
+for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz mcp-content:4101:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
-    probe_scheme=$scheme; [ "$name" = mcp-sales ] && probe_scheme=http
+    probe_scheme=$scheme; case "$name" in mcp-*) probe_scheme=http ;; esac
     if [ "$probe_scheme" = https ]; then get_url -fsS "https://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
     else curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break; fi
     if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
@@ -174,6 +184,10 @@ PromptSales is up on this machine:
   OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
   MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
               ads:read sales:read sales:write — see README "Connect an AI assistant")
+  MCP content http://127.0.0.1:4101/mcp (getContent, draftCampaignMessages; a portal user's token with
+              content:read content:write sales:write). A client configuration:
+                {"mcpServers": {"promptsales-content": {"url": "http://127.0.0.1:4101/mcp",
+                  "headers": {"Authorization": "Bearer <TOKEN>"}}}}
 $([ "$scheme" = https ] && echo "  TLS         1.3 only; trust .dev/tls/ca.pem (curl --cacert, PROMPTSALES_TLS_CA, the browser's store)")
 
 Without a token GraphiQL runs with the read scopes (personal data masked). For other scopes, get a
