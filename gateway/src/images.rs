@@ -47,7 +47,12 @@ pub fn image_url(graphql_url: &str, id: &str) -> Option<String> {
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_owned()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_owned(),
+    )
+        .into_response()
 }
 
 /// Fetches the image from the content subgraph as the caller whose signed claims are `claims`.
@@ -66,9 +71,7 @@ pub async fn proxy(
         tracing::error!("no content subgraph in the supergraph: /images cannot be served");
         return plain(StatusCode::SERVICE_UNAVAILABLE, "image bytes are not available");
     };
-    let mut request = http
-        .get(url)
-        .header(promptsales_platform::claims::HEADER, claims);
+    let mut request = http.get(url).header(promptsales_platform::claims::HEADER, claims);
     if let Some(id) = request_id {
         request = request.header(promptsales_platform::service::REQUEST_ID, id);
     }

@@ -95,16 +95,14 @@ pub fn fit(p: &Population) -> Fit {
         .interests
         .iter()
         .any(|i| VISUAL.iter().any(|v| i.to_lowercase().contains(v)));
-    let channel = p.channel.clone().unwrap_or_else(|| {
-        match (p.age_max, p.age_min) {
-            (..=24, _) if visual => "instagram",
-            (..=24, _) => "tiktok",
-            (_, 45..) => "email",
-            _ if visual => "instagram",
-            _ => "facebook",
-        }
-        .to_owned()
-    });
+    let chosen = match (p.age_max, p.age_min) {
+        (..=24, _) if visual => "instagram",
+        (..=24, _) => "tiktok",
+        (_, 45..) => "email",
+        _ if visual => "instagram",
+        _ => "facebook",
+    };
+    let channel = p.channel.clone().unwrap_or_else(|| chosen.to_owned());
     Fit {
         lang,
         locale,

@@ -80,7 +80,10 @@ async fn should_call_chat_completions_as_documented_and_retry_a_429() {
         }),
     );
     let base = serve(router).await;
-    let completion = endpoint(&base).complete("system text", "user text").await.expect("a completion");
+    let completion = endpoint(&base)
+        .complete("system text", "user text")
+        .await
+        .expect("a completion");
     assert_eq!(completion.text, "{\"ok\": true}");
     assert_eq!((completion.tokens_in, completion.tokens_out), (42, 7));
     assert_eq!(completion.model, "gpt-4o-mini-2024-07-18");
@@ -115,7 +118,10 @@ async fn should_call_the_real_api_when_a_key_is_given() {
     )
     .expect("a client");
     let c = ep
-        .complete("Answer with a JSON object {\"word\": \"...\"}.", "One word for coffee in Spanish.")
+        .complete(
+            "Answer with a JSON object {\"word\": \"...\"}.",
+            "One word for coffee in Spanish.",
+        )
         .await
         .expect("the real API answers");
     assert!(c.text.contains('{') && c.tokens_in > 0, "{c:?}");

@@ -228,7 +228,14 @@ async fn should_serve_the_bytes_a_get_content_answer_points_at_through_the_gatew
     let (_, org) = campaign(&stack).await;
     let (_, token) = user_token(&stack, org, SCOPES);
     let client = client(shared(&stack, &token)).await;
-    let answer = structured(&call(&client, "getContent", json!({ "description": "a gift box", "limit": 1 })).await);
+    let answer = structured(
+        &call(
+            &client,
+            "getContent",
+            json!({ "description": "a gift box", "limit": 1 }),
+        )
+        .await,
+    );
     let url = answer["images"][0]["url"].as_str().expect("a URL").to_owned();
     let gateway = reqwest::Url::parse(&stack.gateway_url()).expect("gateway URL");
     assert!(
@@ -244,7 +251,10 @@ async fn should_serve_the_bytes_a_get_content_answer_points_at_through_the_gatew
     let content_type = got.headers()["content-type"].to_str().expect("type").to_owned();
     assert!(content_type.starts_with("image/"), "{content_type}");
     let bytes = got.bytes().await.expect("bytes");
-    assert!(bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"RIFF"), "an image file");
+    assert!(
+        bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"RIFF"),
+        "an image file"
+    );
 
     let again = http
         .get(&url)

@@ -169,7 +169,14 @@ fn violation(path: impl Into<String>, rule: &'static str, message: &str) -> Viol
 }
 
 fn check_uuids(document: &Document, out: &mut Vec<Violation>) {
-    for key in ["_id", "organization_id", "campaign_id", "requested_by", "request_id", "content_request_id"] {
+    for key in [
+        "_id",
+        "organization_id",
+        "campaign_id",
+        "requested_by",
+        "request_id",
+        "content_request_id",
+    ] {
         if let Some(value @ Bson::Binary(_)) = document.get(key)
             && read_uuid(value).is_none()
         {
