@@ -4,6 +4,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+#[allow(deprecated)] // CreateMessageRequestParams and SamplingMessage: see `sample`.
 use promptsales_mcp_kit::{
     Caller, GatewayClient, GatewayError, Kit, ToolCall, ToolError, ToolOutcome,
     rmcp::{
@@ -101,13 +102,13 @@ fn offers_sampling(peer: &Peer<RoleServer>) -> bool {
         .is_some_and(|info| info.capabilities.sampling.is_some())
 }
 
-/// Asks the client's own model (MCP sampling).
+/// Asks the client's own model (MCP sampling). Sampling is deprecated by the newest protocol
+/// revision (SEP-2577) but is what today's clients offer, and the issue asks for the client's
+/// own model first.
+#[allow(deprecated)]
 async fn sample(peer: &Peer<RoleServer>, system: &str, user: &str) -> Result<(String, String, u32, u32), String> {
     let params = CreateMessageRequestParams::new(vec![SamplingMessage::user_text(user)], 1_000)
         .with_system_prompt(system.to_owned());
-    // Sampling is deprecated by the newest protocol revision (SEP-2577) but is what today's
-    // clients offer; the issue asks for the client's own model first.
-    #[allow(deprecated)]
     let asked = peer.create_message(params);
     let result = tokio::time::timeout(SAMPLING_TIMEOUT, asked)
         .await
