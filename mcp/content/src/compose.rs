@@ -270,7 +270,8 @@ mod tests {
     fn should_take_the_product_from_the_description_when_not_given() {
         assert_eq!(
             product_of("Launch of Café Aurora cold brew in Mexico City: 2x1 in June.", None),
-            "Launch of Café Aurora cold brew in Mexico City"
+            "Launch of Café Aurora cold brew in Mexico",
+            "the first clause, at most eight words"
         );
         assert_eq!(product_of("whatever", Some(" Aurora ")), "Aurora");
     }
