@@ -61,7 +61,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "What the images should show, in words (at most 1000 characters), e.g. \"a coffee cup                           with steam for a winter campaign\"."
+            desc = "What the images should show, in words (at most 1000 characters), e.g. \"a coffee cup with steam for a winter campaign\"."
         )]
         text: String,
         #[graphql(desc = "How many images (1 to 50).", default = 10)] first: i32,
