@@ -363,7 +363,7 @@ fn channel_mix(campaigns: &[CampaignResults]) -> Value {
             )
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     Value::Array(rows.into_iter().map(|(_, v)| v).collect())
 }
 

@@ -51,11 +51,14 @@ impl Clock {
 /// How long a caller's catalogue is reused within this process.
 const CATALOGUE_TTL: Duration = Duration::from_secs(60);
 
+/// A caller's catalogue (by key hash) and when it was fetched.
+type CachedCatalogue = (Instant, Arc<Catalogue>);
+
 /// State shared by every session of the server.
 pub struct Shared {
     pub kit: Kit,
     pub clock: Clock,
-    catalogues: Mutex<HashMap<[u8; 32], (Instant, Arc<Catalogue>)>>,
+    catalogues: Mutex<HashMap<[u8; 32], CachedCatalogue>>,
 }
 
 impl Shared {
