@@ -157,6 +157,7 @@ async fn should_record_every_call_in_ai_usage_through_the_gateway() {
     let client = client(shared(&stack, &token, None)).await;
     call(&client, "ask", json!({ "question": "ventas del mes pasado" })).await;
     call(&client, "ask", json!({ "question": "¿quién ganó el partido?" })).await;
+    #[allow(clippy::type_complexity, reason = "one row of sales.ai_usage, read once")]
     let rows: Vec<(String, String, String, Option<String>, String, Option<bool>)> = sqlx::query_as(
         "SELECT actor_subject, tool, model, prompt, validation_method, validated FROM sales.ai_usage ORDER BY occurred_at",
     )

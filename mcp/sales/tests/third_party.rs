@@ -36,20 +36,18 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py")
 }
 
-fn run_client(mut cmd: tokio::process::Command) -> impl std::future::Future<Output = Value> {
-    async move {
-        let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
-            .await
-            .expect("the Python client finishes within two minutes")
-            .expect("the Python client runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "python client failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-    }
+async fn run_client(mut cmd: tokio::process::Command) -> Value {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the Python client finishes within two minutes")
+        .expect("the Python client runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python client failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
 fn check(out: &Value) {
