@@ -681,16 +681,26 @@ pub async fn should_return_the_same_campaign_when_a_create_is_retried_with_its_k
         .await
         .expect_err("other ads");
     assert!(matches!(err, WriteError::Conflict(_)), "{err:?}");
-    // Another tenant's key is a conflict, without revealing the campaign.
+    assert_eq!(census(store).await, before, "refused requests write nothing");
+    // Keys belong to one organization: another tenant using the same key makes its own campaign
+    // (neither a conflict that would say the key is taken nor a replay of the other's), and
+    // retrying it replays its own.
     let mut theirs = retry_of(&input);
     theirs.brand_id = fx.brand_b1;
     theirs.product_id = None;
-    let err = store
+    let created = store
         .create_campaign(Some(fx.org_b), &theirs)
         .await
-        .expect_err("their key");
-    assert!(matches!(err, WriteError::Conflict(_)), "{err:?}");
-    assert_eq!(census(store).await, before);
+        .expect("their own campaign");
+    assert!(!created.replayed);
+    assert_ne!(created.campaign.id, first.campaign.id);
+    assert_eq!(created.campaign.organization_id, fx.org_b);
+    let replayed = store
+        .create_campaign(Some(fx.org_b), &retry_of(&theirs))
+        .await
+        .expect("their replay");
+    assert!(replayed.replayed);
+    assert_eq!(replayed.campaign.id, created.campaign.id);
 }
 
 pub async fn should_refuse_invalid_campaigns_naming_field_and_rule_and_write_nothing(store: &S, fx: &Fixture) {
