@@ -5,7 +5,8 @@
 //!
 //! It also answers the client credentials grant (`POST /token`, client authentication in the
 //! form) for one client, [`CLIENT_ID`] with a secret made per issuer, allowed [`CLIENT_SCOPES`]:
-//! what the ETL workflow's OAuth2 credential asks a real authorization server.
+//! what the ETL workflow's OAuth2 credential and the agenda worker's client ask a real
+//! authorization server.
 
 use std::net::SocketAddr;
 
@@ -29,8 +30,8 @@ pub const AUDIENCE: &str = "promptsales-gateway";
 const KID: &str = "test-es256";
 /// The one client of the `/token` endpoint.
 pub const CLIENT_ID: &str = "etl-test";
-/// The scopes that client may ask for.
-pub const CLIENT_SCOPES: &[&str] = &["etl:run", "ads:read", "crm:read", "sales:read"];
+/// The scopes that client may ask for: the ETL's, and `ads:write` for the agenda worker's steps.
+pub const CLIENT_SCOPES: &[&str] = &["etl:run", "ads:read", "crm:read", "sales:read", "ads:write"];
 
 /// The test issuer: its signing key and where its JWKS is served.
 pub struct Issuer {

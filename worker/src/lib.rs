@@ -34,6 +34,9 @@ use crate::{
     steps::{Gate, Outcome},
 };
 
+/// How often a running worker refreshes its queue depth and lag gauges.
+const BACKLOG_EVERY: Duration = Duration::from_secs(5);
+
 /// How a worker runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -89,14 +92,6 @@ impl<S: Sender> Worker<S> {
             settings,
             last_evaluation: Mutex::new(None),
         }
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// One pass over every queue: evaluate alerts when due, then claim and settle one batch of
@@ -295,9 +290,11 @@ impl<S: Sender> Worker<S> {
     }
 
     /// Ticks until `shutdown` resolves: at once again after a busy tick, after `idle_wait` after
-    /// an idle one or an error (a database that is down is retried, never fatal).
+    /// an idle one or an error (a database that is down is retried, never fatal). The backlog
+    /// gauges are refreshed every [`BACKLOG_EVERY`], not on every tick of a busy worker.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut backlog_at: Option<Instant> = None;
         loop {
             let started = Instant::now();
             let wait = match self.tick().await {
@@ -314,8 +311,11 @@ impl<S: Sender> Worker<S> {
                     self.settings.idle_wait
                 }
             };
-            if let Err(e) = self.record_backlog().await {
-                tracing::warn!(error = %e, "backlog not measured");
+            if backlog_at.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
+                backlog_at = Some(Instant::now());
+                if let Err(e) = self.record_backlog().await {
+                    tracing::warn!(error = %e, "backlog not measured");
+                }
             }
             tokio::select! {
                 () = &mut shutdown => return,

@@ -29,8 +29,6 @@ pub enum Queue {
 }
 
 impl Queue {
-    pub const ALL: [Queue; 3] = [Queue::Reminders, Queue::Steps, Queue::Alerts];
-
     pub fn name(self) -> &'static str {
         match self {
             Queue::Reminders => "reminders",
@@ -167,31 +165,29 @@ impl Leasing {
         plain.mul_f64(jitter)
     }
 
-    pub async fn claim_reminders(&self, pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Reminder>> {
-        sqlx::query_as(CLAIM_REMINDERS)
+    /// Runs one of the claim statements: `$1` the batch, `$2` this owner, `$3` the lease in seconds.
+    async fn claim<T>(&self, sql: &'static str, pool: &PgPool, limit: i64) -> sqlx::Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        sqlx::query_as(sql)
             .bind(limit)
             .bind(&self.owner)
             .bind(self.lease.as_secs_f64())
             .fetch_all(pool)
             .await
+    }
+
+    pub async fn claim_reminders(&self, pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Reminder>> {
+        self.claim(CLAIM_REMINDERS, pool, limit).await
     }
 
     pub async fn claim_steps(&self, pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Step>> {
-        sqlx::query_as(CLAIM_STEPS)
-            .bind(limit)
-            .bind(&self.owner)
-            .bind(self.lease.as_secs_f64())
-            .fetch_all(pool)
-            .await
+        self.claim(CLAIM_STEPS, pool, limit).await
     }
 
     pub async fn claim_alerts(&self, pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Alert>> {
-        sqlx::query_as(CLAIM_ALERTS)
-            .bind(limit)
-            .bind(&self.owner)
-            .bind(self.lease.as_secs_f64())
-            .fetch_all(pool)
-            .await
+        self.claim(CLAIM_ALERTS, pool, limit).await
     }
 
     /// The reminder was delivered. `false`: the lease was no longer ours (another worker took

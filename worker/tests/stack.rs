@@ -4,7 +4,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{Json, Router, routing::post};
 use promptsales_e2e::TestStack;
 use promptsales_platform::config::Secret;
 use promptsales_worker::{
@@ -15,23 +14,7 @@ use promptsales_worker::{
     sender::LogSink,
 };
 use rust_decimal::Decimal;
-use serde_json::json;
 use uuid::Uuid;
-
-/// A token endpoint that answers every client-credentials grant with `token`.
-async fn token_endpoint(token: String) -> reqwest::Url {
-    let app = Router::new().route(
-        "/token",
-        post(move || {
-            let token = token.clone();
-            async move { Json(json!({ "access_token": token, "token_type": "Bearer", "expires_in": 600 })) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/token").parse().expect("url")
-}
 
 fn settings(owner: &str) -> Settings {
     Settings {
@@ -56,14 +39,16 @@ fn settings(owner: &str) -> Settings {
     }
 }
 
+/// A worker whose OAuth2 client asks the stack's token endpoint (a real client-credentials
+/// grant, checked there) for `scopes`.
 async fn worker(stack: &TestStack, scopes: &[&str]) -> Worker<LogSink> {
-    let grant = token_endpoint(stack.token("client:worker", scopes, None)).await;
+    let (token_url, client_id, secret) = stack.client_credentials();
     let gateway = Gateway::new(
         stack.gateway_url().parse().expect("gateway url"),
         ClientCredentials {
-            token_url: grant,
-            client_id: "worker".into(),
-            client_secret: Secret::new("unused by this endpoint".into()),
+            token_url: token_url.parse().expect("token url"),
+            client_id: client_id.into(),
+            client_secret: Secret::new(secret.into()),
             scopes: scopes.join(" "),
         },
         Duration::from_secs(10),
