@@ -149,18 +149,14 @@ start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
   nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
 echo $! > .dev/pids/mcp-sales
-# The agenda worker (worker/README.md): its own OAuth2 client, created once (id and secret in
-# .dev/worker-client, mode 600), with the scopes its steps need; reminders and alerts go to its
-# log (.dev/logs/worker.log) unless PROMPTSALES_WORKER_SINK names a webhook.
-if [ ! -s .dev/worker-client ]; then
-  worker_id="worker-$(date +%s)"
-  worker_secret=$(target/release/promptsales auth add-client --id "$worker_id" --scopes "ads:read ads:write" 2> /dev/null)
-  (umask 077; printf '%s %s\n' "$worker_id" "$worker_secret" > .dev/worker-client)
-fi
-read -r worker_id worker_secret < .dev/worker-client
+# The agenda worker (worker/README.md): its own OAuth2 client `worker`, created or repaired on
+# every run (secret in .dev/worker-client-secret, mode 600), with the scopes its steps need;
+# reminders and alerts go to its log (.dev/logs/worker.log) unless PROMPTSALES_WORKER_SINK names a webhook.
+target/release/promptsales auth local-client --id worker --scopes "ads:read ads:write" \
+  --secret-file .dev/worker-client-secret > /dev/null
 start worker 4200 env PROMPTSALES_SALES_URL="$(role_url worker promptsales)" \
   PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" PROMPTSALES_WORKER_GRANT_URL="$scheme://127.0.0.1:4400/token" \
-  PROMPTSALES_WORKER_CLIENT_ID="$worker_id" PROMPTSALES_WORKER_CLIENT_SECRET="$worker_secret" \
+  PROMPTSALES_WORKER_CLIENT_ID=worker PROMPTSALES_WORKER_CLIENT_SECRET="$(cat .dev/worker-client-secret)" \
   target/release/promptsales-worker
 for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz worker:4200:readyz; do
   IFS=: read -r name port probe <<< "$entry"

@@ -425,6 +425,55 @@ async fn should_issue_tokens_the_gateway_accepts() {
     }
 }
 
+/// `auth local-client` (what `make up` gives the agenda worker): created once, its secret kept in
+/// a private file and reused, so a second run changes nothing and the secret gets tokens.
+#[tokio::test]
+async fn should_create_a_local_client_once_and_reuse_its_secret() {
+    let db = TestDb::migrated(Store::Sales).await;
+    let server = AuthServer::start(&db);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("worker-client-secret");
+    let path = file.to_str().expect("UTF-8 path");
+    let args = [
+        "auth",
+        "local-client",
+        "--id",
+        "worker",
+        "--scopes",
+        "ads:read ads:write",
+        "--secret-file",
+        path,
+    ];
+    if std::env::var_os("PROMPTSALES_TEST_PG_URL").is_some() {
+        // A test server on another machine: refused, as the dev client is.
+        assert!(!command(&db, &args).output().expect("run").status.success());
+        return;
+    }
+    let out = promptsales(&db, &args);
+    let secret = std::fs::read_to_string(&file).expect("secret file");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(secret.trim()),
+        "never printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("metadata").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    promptsales(&db, &args);
+    assert_eq!(std::fs::read_to_string(&file).expect("secret file"), secret, "reused");
+
+    let token = server
+        .access_token("worker", secret.trim(), Some("ads:read ads:write"))
+        .await;
+    let (_, claims) = server.verify(&token).await;
+    assert_eq!(
+        (claims["sub"].as_str(), claims["scope"].as_str()),
+        (Some("worker"), Some("ads:read ads:write"))
+    );
+}
+
 #[tokio::test]
 async fn should_refuse_to_manage_the_dev_client_in_a_store_on_another_machine() {
     let db = TestDb::migrated(Store::Sales).await;

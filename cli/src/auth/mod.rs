@@ -53,12 +53,28 @@ enum Command {
     AddClient(AddClient),
     /// List the registered clients (never their secrets).
     ListClients,
+    /// Create (or repair) a client of a local stack, its secret kept in a file (mode 0600) and
+    /// reused on the next run; only for a sales store on this machine (`make up`'s worker).
+    LocalClient(LocalClient),
     /// Disable a client: it can no longer obtain tokens.
     DisableClient {
         /// The client to disable.
         #[arg(long)]
         id: String,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct LocalClient {
+    /// The client id.
+    #[arg(long)]
+    id: String,
+    /// The scopes it may request, space-separated (added to what it already has).
+    #[arg(long)]
+    scopes: String,
+    /// Where its secret is kept (read when present, written when not).
+    #[arg(long)]
+    secret_file: std::path::PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,6 +152,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     c.scopes.join(" ")
                 );
             }
+            Ok(())
+        }
+        Some(Command::LocalClient(c)) => {
+            let url = args.urls.url(Store::Sales);
+            anyhow::ensure!(
+                crate::token::is_loopback(url.expose()),
+                "local clients are only managed in a sales store on this machine ({url} is not); use add-client"
+            );
+            crate::token::local_client(&args.urls, &c.secret_file, &c.id, &scope_list(&c.scopes)).await?;
+            println!("client {} ready; its secret is in {}", c.id, c.secret_file.display());
             Ok(())
         }
         Some(Command::DisableClient { id }) => {
