@@ -2,42 +2,18 @@
 //! tokens): an approved step activates a scheduled campaign in PromptAds through the gateway, and
 //! a client without `ads:write` changes nothing.
 
+mod common;
+
 use std::{sync::Arc, time::Duration};
 
 use promptsales_e2e::TestStack;
 use promptsales_platform::config::Secret;
 use promptsales_worker::{
-    Settings, Worker,
-    alerts::Thresholds,
+    Worker,
     gateway::{ClientCredentials, Gateway},
-    queue::Leasing,
     sender::LogSink,
 };
-use rust_decimal::Decimal;
 use uuid::Uuid;
-
-fn settings(owner: &str) -> Settings {
-    Settings {
-        leasing: Leasing {
-            owner: owner.into(),
-            lease: Duration::from_secs(30),
-            max_attempts: 5,
-            backoff_base: Duration::ZERO,
-            backoff_max: Duration::ZERO,
-        },
-        batch: 10,
-        concurrency: 2,
-        idle_wait: Duration::from_millis(10),
-        alert_interval: Duration::from_secs(3600),
-        thresholds: Thresholds {
-            approval_max_wait: Duration::from_secs(48 * 3600),
-            min_roi: Decimal::new(-2, 1),
-            max_negative_share: Decimal::new(35, 2),
-            min_reactions: 200,
-        },
-        client_id: "worker".into(),
-    }
-}
 
 /// A worker whose OAuth2 client asks the stack's token endpoint (a real client-credentials
 /// grant, checked there) for `scopes`.
@@ -58,7 +34,7 @@ async fn worker(stack: &TestStack, scopes: &[&str]) -> Worker<LogSink> {
         stack.stores.sales.pool().clone(),
         LogSink,
         Some(Arc::new(gateway)),
-        settings("stack-worker"),
+        common::settings("stack-worker"),
     )
 }
 
