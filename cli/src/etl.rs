@@ -116,8 +116,12 @@ struct N8nArgs {
     #[arg(long, env = "PROMPTSALES_ETL_PAGE_SIZE", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     page_size: u32,
-    /// Pages of one feed per run at most (a backlog beyond it is read by the next runs).
-    #[arg(long, env = "PROMPTSALES_ETL_MAX_PAGES", default_value_t = 200,
+    /// Pages of one feed per run at most (a backlog beyond it is read by the next runs). It bounds
+    /// what one execution holds: n8n keeps every node's output of an execution, and `n8n execute`
+    /// prints all of it as one JSON string, which V8 caps at about 512 MiB. A page passes through
+    /// several nodes, so 200 pages of each of the three large feeds (a first load of the full
+    /// seed) overflowed that cap; 50 stays far below it.
+    #[arg(long, env = "PROMPTSALES_ETL_MAX_PAGES", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_pages: u32,
     /// The sales store as the workflow connects to it (a least-privilege role); default: the
