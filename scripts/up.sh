@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make up`: prepares the machine (packages, PostgreSQL, Redis), builds the release binaries,
 # brings the four local stores up to date, seeds them, then starts the four subgraphs, the
-# gateway, the sales MCP server (:4102) and the agenda worker (:4200) in the background (logs and
-# pids in .dev/) and waits until each is ready; then n8n with the ETL workflow active, and runs the
-# ETL once.
+# gateway, the two MCP servers (content :4101, sales :4102) and the agenda worker (:4200) in the
+# background (logs and pids in .dev/) and waits until each is ready; then n8n with the ETL workflow
+# active, and runs the ETL once.
 # `make down` stops them.
 #
 # PROMPTSALES_TLS=1 runs every process on https (TLS 1.3): a local CA and one certificate per
@@ -19,7 +19,7 @@ eval "$(scripts/dev-services.sh)"
 step "build (release)"
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
   --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
-  --bin promptsales-mcp-sales --bin promptsales-worker
+  --bin promptsales-mcp-sales --bin promptsales-mcp-content --bin promptsales-worker
 
 scheme=http
 if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
@@ -138,7 +138,13 @@ role_url() { # service database
 }
 start auth 4400 env PROMPTSALES_SALES_URL="$(role_url auth promptsales)" \
   target/release/promptsales auth --port 4400
-start content 4001 env PROMPTSALES_CONTENT_URL="$(role_url content promptcontent)" target/release/promptsales-content
+# The content subgraph runs the embedding model from .tools/models (scripts/dev-services.sh fetched
+# it) and keeps its image search index in .dev/index (rebuilt there when missing or stale).
+# Image URLs are absolute, on the gateway, which serves the bytes as the caller (/images/{id}).
+start content 4001 env PROMPTSALES_CONTENT_URL="$(role_url content promptcontent)" \
+  PROMPTSALES_CONTENT_PUBLIC_URL="$scheme://127.0.0.1:4000" \
+  PROMPTSALES_EMBED_MODEL_DIR="$PWD/.tools/models/all-MiniLM-L6-v2" PROMPTSALES_CONTENT_INDEX_DIR="$PWD/.dev/index/content" \
+  target/release/promptsales-content
 start ads 4002 env PROMPTSALES_ADS_URL="$(role_url ads promptads)" target/release/promptsales-ads
 start crm 4003 env PROMPTSALES_CRM_URL="$(role_url crm promptcrm)" target/release/promptsales-crm
 start sales 4004 env PROMPTSALES_SALES_URL="$(role_url sales promptsales)" target/release/promptsales-sales
@@ -149,6 +155,10 @@ start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
 PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
   nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
 echo $! > .dev/pids/mcp-sales
+# The content MCP server, the same way, at :4101/mcp.
+PORT=4101 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
+  nohup target/release/promptsales-mcp-content > .dev/logs/mcp-content.log 2>&1 &
+echo $! > .dev/pids/mcp-content
 # The agenda worker (worker/README.md): its own OAuth2 client `worker`, created or repaired on
 # every run (secret in .dev/worker-client-secret, mode 600), with the scopes its steps need;
 # reminders and alerts go to its log (.dev/logs/worker.log) unless PROMPTSALES_WORKER_SINK names a webhook.
@@ -158,10 +168,10 @@ start worker 4200 env PROMPTSALES_SALES_URL="$(role_url worker promptsales)" \
   PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" PROMPTSALES_WORKER_GRANT_URL="$scheme://127.0.0.1:4400/token" \
   PROMPTSALES_WORKER_CLIENT_ID=worker PROMPTSALES_WORKER_CLIENT_SECRET="$(cat .dev/worker-client-secret)" \
   target/release/promptsales-worker
-for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz worker:4200:readyz; do
+for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz mcp-content:4101:readyz worker:4200:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
-    probe_scheme=$scheme; [ "$name" = mcp-sales ] && probe_scheme=http
+    probe_scheme=$scheme; case "$name" in mcp-*) probe_scheme=http ;; esac
     if [ "$probe_scheme" = https ]; then get_url -fsS "https://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
     else curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break; fi
     if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
@@ -197,6 +207,10 @@ PromptSales is up on this machine:
   OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
   MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
               ads:read sales:read sales:write — see README "Connect an AI assistant")
+  MCP content http://127.0.0.1:4101/mcp (getContent, draftCampaignMessages; a portal user's token with
+              content:read content:write sales:write). A client configuration:
+                {"mcpServers": {"promptsales-content": {"url": "http://127.0.0.1:4101/mcp",
+                  "headers": {"Authorization": "Bearer <TOKEN>"}}}}
   Worker      agenda worker: $scheme://127.0.0.1:4200/metrics (queue depth, lag, failures); sends to .dev/logs/worker.log
   ETL         http://127.0.0.1:5678 (n8n: the workflow runs every 11 minutes; on demand:
               target/release/promptsales etl run-once; see etl/README.md)

@@ -8,6 +8,7 @@ mod etl;
 mod migrate;
 mod reencrypt;
 mod roles;
+mod secrets;
 mod seed;
 mod token;
 
@@ -41,6 +42,8 @@ enum Command {
     Certs(certs::Args),
     /// Drop the gateway's cached responses by type or entity (`cache invalidate --type T`).
     Cache(cache::Args),
+    /// Seal a secret (an API key, a client secret) for configuration: `secrets seal --purpose P`.
+    Secrets(secrets::Args),
     /// The ETL pipeline (the n8n workflow in etl/): `install` it into n8n, or `run-once` now.
     // Boxed: its arguments are several times larger than every other command's.
     Etl(Box<etl::Args>),
@@ -60,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Roles(args) => roles::run(args).await,
         Command::Certs(args) => certs::run(args),
         Command::Cache(args) => cache::run(args).await,
+        Command::Secrets(args) => secrets::run(args),
         Command::Etl(args) => etl::run(*args).await,
     }
 }

@@ -97,19 +97,30 @@ impl Builder {
         let key = ClaimsKey::random();
         let keyring = Arc::new(SeededStores::keyring());
 
+        // The gateway's address is known before it starts, so image URLs are absolute and point at
+        // the gateway, which serves the bytes (`/images/{id}`), as deployments configure it.
+        let gateway_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("a free port");
+        let gateway_addr = gateway_listener.local_addr().expect("bound address");
+        let content_config = promptsales_content::Config {
+            port: 0,
+            content_url: None,
+            public_url: Some(format!("http://{gateway_addr}")),
+            dev_graphiql: false,
+            model_dir: None,
+            index_dir: None,
+            embedding_cache: false,
+        };
         let content = promptsales_content::app(
-            promptsales_content::AppState {
-                store: Arc::new(promptsales_content::store::PgStore::from_pool(
+            promptsales_content::AppState::new(
+                Arc::new(promptsales_content::store::PgStore::from_pool(
                     stores.content.pool().clone(),
                 )),
-                claims_key: key.clone(),
-            },
-            &promptsales_content::Config {
-                port: 0,
-                content_url: None,
-                public_url: None,
-                dev_graphiql: false,
-            },
+                key.clone(),
+                &content_config,
+            ),
+            &content_config,
         );
         let ads = promptsales_ads::app(
             promptsales_ads::AppState {
@@ -180,7 +191,7 @@ impl Builder {
             ..server::Services::default()
         };
         let router = server::router_with_services(Arc::new(gateway), key.clone(), http, services);
-        let gateway = Served::start(router).await;
+        let gateway = Served::start_on(gateway_listener, router);
         TestStack {
             stores,
             key,
@@ -206,6 +217,14 @@ struct Served {
 
 impl Served {
     async fn start(router: Router) -> Served {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("a free port");
+        Served::start_on(listener, router)
+    }
+
+    /// Serves `router` on a listener bound beforehand (its address is needed before the router exists).
+    fn start_on(listener: tokio::net::TcpListener, router: Router) -> Served {
         let delay_ms = Arc::new(AtomicU64::new(0));
         let delay = delay_ms.clone();
         let router = router.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
@@ -218,9 +237,6 @@ impl Served {
                 response
             }
         }));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("a free port");
         let addr = listener.local_addr().expect("bound address");
         let mut served = Served {
             addr,

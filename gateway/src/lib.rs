@@ -13,6 +13,7 @@ mod execute;
 pub mod fetch;
 pub mod gateway;
 mod graphiql;
+mod images;
 mod introspection;
 mod json;
 mod keys;

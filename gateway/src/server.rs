@@ -85,6 +85,8 @@ struct AppState {
     apq: Option<PersistedQueries>,
     /// Entities named by mutations, checked before the write ([`crate::ownership`]).
     ownership: Arc<Vec<OwnershipRule>>,
+    /// Fetches image bytes from the content subgraph ([`crate::images`]).
+    images: reqwest::Client,
 }
 
 /// What the router adds to planning and execution; `Default` is none of it.
@@ -180,10 +182,12 @@ pub fn router_with_services(
         rate_limit,
         apq,
         ownership: Arc::new(options.ownership.clone()),
+        images: crate::images::client(Duration::from_secs(options.request_timeout_secs)),
     };
     let mut router = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .route("/cache/invalidate", post(invalidate_cache))
+        .route("/images/{id}", get(get_image))
         .with_state(state);
     if options.graphiql {
         router = router.merge(crate::graphiql::routes(options.graphiql_assets.clone()));
@@ -353,6 +357,52 @@ async fn post_graphql(
     }
     let reply = run(&state, &headers, request, true, caller, peer).await;
     respond_reply(reply, legacy)
+}
+
+/// `GET /images/{id}`: the image's bytes from the content subgraph, as the caller
+/// ([`crate::images`]).
+async fn get_image(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> HttpResponse {
+    let caller = match authenticate(&state, &headers).await {
+        Ok(c) => c,
+        Err(refusal) => {
+            audit_refusal(&state, &headers, peer, Refusal::Unauthenticated(refusal.kind()));
+            return unauthorized(&refusal, true);
+        }
+    };
+    if let Some(refusal) = rate_limit(&state, &headers, &caller, peer, true).await {
+        return refusal;
+    }
+    if !caller.scopes.iter().any(|s| s == crate::images::SCOPE) {
+        return (StatusCode::FORBIDDEN, "scope content:read is required").into_response();
+    }
+    let claims = Claims {
+        sub: caller.subject,
+        scopes: caller.scopes,
+        org: caller.organization,
+        rid: None,
+    };
+    let content = state
+        .gateway
+        .current()
+        .subgraphs()
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content"))
+        .map(|(_, url)| url);
+    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok());
+    crate::images::proxy(
+        &state.images,
+        content.as_deref(),
+        &id,
+        state.key.sign(&claims),
+        request_id,
+        &headers,
+    )
+    .await
 }
 
 /// The caller of a request: from its bearer token, or anonymous when no token is needed.

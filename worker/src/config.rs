@@ -158,7 +158,8 @@ impl Config {
             token_url: self.grant_url.clone(),
             client_id: self.client_id.clone(),
             client_secret: Secret::new(secret.clone()),
-            scopes: self.scopes.clone(),
+            scope: Some(self.scopes.clone()),
+            auth: promptsales_platform::oauth::ClientAuth::Post,
         }))
     }
 }

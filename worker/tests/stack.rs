@@ -25,7 +25,8 @@ async fn worker(stack: &TestStack, scopes: &[&str]) -> Worker<LogSink> {
             token_url: token_url.parse().expect("token url"),
             client_id: client_id.into(),
             client_secret: Secret::new(secret.into()),
-            scopes: scopes.join(" "),
+            scope: Some(scopes.join(" ")),
+            auth: promptsales_platform::oauth::ClientAuth::Post,
         },
         Duration::from_secs(10),
     )

@@ -241,6 +241,52 @@ pub fn aad(column: &str, record: uuid::Uuid) -> Vec<u8> {
     format!("{column}:{record}").into_bytes()
 }
 
+/// The text form of a secret kept sealed in configuration (a credentials variable, a Kubernetes
+/// Secret, a file): `ps1:{kek id}:{wrapped data key}:{sealed value}`, both parts base64url. The
+/// value is sealed under a fresh data key bound to `purpose` (the associated data), so a sealed
+/// API key cannot be passed off as another setting; the data key is wrapped under the active KEK.
+/// Only a process holding the KEKs reads it, and rotation re-wraps it like any stored data key.
+pub fn seal_text<R: CryptoRng + RngCore + ?Sized>(
+    keyring: &Keyring,
+    purpose: &str,
+    plaintext: &str,
+    rng: &mut R,
+) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = DataKey::generate(rng);
+    let wrapped = keyring.wrap(&key, rng);
+    let sealed = key.seal(plaintext.as_bytes(), purpose.as_bytes(), rng);
+    format!(
+        "{SEALED_TEXT}:{}:{}:{}",
+        wrapped.kek_id,
+        URL_SAFE_NO_PAD.encode(&wrapped.sealed),
+        URL_SAFE_NO_PAD.encode(&sealed)
+    )
+}
+
+/// Prefix and version of [`seal_text`]'s form.
+pub const SEALED_TEXT: &str = "ps1";
+
+/// Opens what [`seal_text`] made for `purpose`.
+pub fn open_text(keyring: &Keyring, purpose: &str, text: &str) -> Result<Zeroizing<String>> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let shape = || Error::Config(format!("a sealed value has the form {SEALED_TEXT}:<kek>:<key>:<value>"));
+    let mut parts = text.trim().splitn(4, ':');
+    let (Some(SEALED_TEXT), Some(kek_id), Some(wrapped), Some(sealed)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(shape());
+    };
+    let wrapped = WrappedKey {
+        kek_id: kek_id.to_owned(),
+        sealed: URL_SAFE_NO_PAD.decode(wrapped).map_err(|_| shape())?,
+    };
+    let sealed = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| shape())?;
+    let plain = keyring.unwrap(&wrapped)?.open(&sealed, purpose.as_bytes())?;
+    let text = std::str::from_utf8(&plain).map_err(|_| Error::Open)?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use rand::{SeedableRng, rngs::StdRng};
@@ -249,6 +295,30 @@ mod tests {
 
     fn ring() -> Keyring {
         Keyring::generate("k1", &mut StdRng::seed_from_u64(7))
+    }
+
+    #[test]
+    fn should_open_sealed_text_only_for_its_purpose_and_keys() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let text = seal_text(&ring(), "mcp.content.llm", r#"{"api_key":"sk-1"}"#, &mut rng);
+        assert!(text.starts_with("ps1:k1:"), "{text}");
+        assert!(!text.contains("sk-1"));
+        assert_eq!(
+            open_text(&ring(), "mcp.content.llm", &text).unwrap().as_str(),
+            r#"{"api_key":"sk-1"}"#
+        );
+        assert!(matches!(open_text(&ring(), "other.setting", &text), Err(Error::Open)));
+        let stranger = Keyring::generate("k1", &mut StdRng::seed_from_u64(8));
+        assert!(matches!(
+            open_text(&stranger, "mcp.content.llm", &text),
+            Err(Error::Open)
+        ));
+        let other_kek = Keyring::generate("k2", &mut StdRng::seed_from_u64(7));
+        assert!(matches!(open_text(&other_kek, "mcp.content.llm", &text), Err(Error::UnknownKey(k)) if k == "k1"));
+        for bad in ["sk-1", "ps1:k1:abc", "ps2:k1:a:b", "ps1:k1:!!:b"] {
+            let err = open_text(&ring(), "mcp.content.llm", bad).unwrap_err();
+            assert!(err.to_string().contains("ps1:<kek>:<key>:<value>"), "{bad}: {err}");
+        }
     }
 
     #[test]

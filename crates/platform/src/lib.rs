@@ -12,6 +12,7 @@ pub mod ids;
 pub mod migrate;
 pub mod mongo_schema;
 pub mod mssql;
+pub mod oauth;
 pub mod redis;
 pub mod redis_blocks;
 pub mod service;

@@ -77,14 +77,44 @@ impl Kit {
         }
     }
 
+    /// [`Kit::run`] for a tool that writes: never answered from the cache nor kept in it (a
+    /// repeated call must write again, not replay the ids of the first one).
+    pub async fn run_write<F, Fut>(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        call: ToolCall,
+        compute: F,
+    ) -> CallToolResult
+    where
+        F: FnOnce(Caller) -> Fut,
+        Fut: Future<Output = Result<ToolOutcome, ToolError>>,
+    {
+        match Caller::of(ctx, self.stdio_token.as_ref()) {
+            Ok(caller) => self.run_inner(&caller, call, compute, false).await,
+            Err(e) => error_result(&e.to_string(), "unauthenticated"),
+        }
+    }
+
     /// [`Kit::run`] for a known caller.
     pub async fn run_as<F, Fut>(&self, caller: &Caller, call: ToolCall, compute: F) -> CallToolResult
     where
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<ToolOutcome, ToolError>>,
     {
+        self.run_inner(caller, call, compute, true).await
+    }
+
+    async fn run_inner<F, Fut>(&self, caller: &Caller, call: ToolCall, compute: F, cacheable: bool) -> CallToolResult
+    where
+        F: FnOnce(Caller) -> Fut,
+        Fut: Future<Output = Result<ToolOutcome, ToolError>>,
+    {
         let started = Instant::now();
-        let key = self.cache.key(call.tool, caller, &call.arguments);
+        let key = if cacheable {
+            self.cache.key(call.tool, caller, &call.arguments)
+        } else {
+            None
+        };
         if let Some(key) = &key
             && let Some(cached) = self.cache.get(key).await
             && let (Some(text), Some(answer)) = (cached["text"].as_str(), cached.get("answer"))
@@ -155,6 +185,8 @@ impl Kit {
             validated: outcome.validated,
             cache_hit,
             latency_ms: started.elapsed().as_millis(),
+            tokens_in: 0,
+            tokens_out: 0,
         };
         usage::record(&self.gateway, caller, &record).await.map(|_| ())
     }

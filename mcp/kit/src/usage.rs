@@ -64,6 +64,10 @@ pub struct UsageRecord<'a> {
     pub validated: bool,
     pub cache_hit: bool,
     pub latency_ms: u128,
+    /// Prompt tokens billed or read by a model (0 when none was).
+    pub tokens_in: u32,
+    /// Completion tokens.
+    pub tokens_out: u32,
 }
 
 fn cut(text: &str) -> String {
@@ -88,6 +92,8 @@ pub async fn record(gateway: &GatewayClient, caller: &Caller, usage: &UsageRecor
         "validated": validated,
         "cacheHit": usage.cache_hit,
         "latencyMs": i32::try_from(usage.latency_ms).unwrap_or(i32::MAX),
+        "tokensIn": i32::try_from(usage.tokens_in).unwrap_or(i32::MAX),
+        "tokensOut": i32::try_from(usage.tokens_out).unwrap_or(i32::MAX),
     });
     let response = gateway.execute(caller, RECORD, json!({ "input": input })).await?;
     match response.data["recordAiUsage"].as_str() {

@@ -6,6 +6,7 @@
 mod config;
 pub mod images;
 pub mod schema;
+pub mod search;
 pub mod store;
 
 use std::{sync::Arc, time::Duration};
@@ -20,6 +21,7 @@ use promptsales_platform::{
     service,
 };
 pub use schema::{ContentSchema, ImageLinks, build_schema};
+use search::{SearchOptions, SearchService};
 use store::{ContentStore, MongoStore, PgStore};
 
 /// What the subgraph needs to serve.
@@ -27,6 +29,31 @@ use store::{ContentStore, MongoStore, PgStore};
 pub struct AppState {
     pub store: Arc<dyn ContentStore>,
     pub claims_key: ClaimsKey,
+    /// `searchImages`: the embedding model and the image index, loaded on first use.
+    pub search: Arc<SearchService>,
+}
+
+impl AppState {
+    /// A state over `store` whose search uses the model and index folders of `config` (no
+    /// embedding cache: [`connect`] adds Redis).
+    pub fn new(store: Arc<dyn ContentStore>, claims_key: ClaimsKey, config: &Config) -> AppState {
+        let options = search_options(config, None);
+        AppState {
+            search: Arc::new(SearchService::new(store.clone(), options)),
+            store,
+            claims_key,
+        }
+    }
+}
+
+fn search_options(config: &Config, redis: Option<promptsales_platform::redis::Redis>) -> SearchOptions {
+    let defaults = SearchOptions::default();
+    SearchOptions {
+        model_dir: config.model_dir.clone().unwrap_or(defaults.model_dir),
+        index_dir: config.index_dir.clone(),
+        redis,
+        ..defaults
+    }
 }
 
 /// Connects to the store the configuration names, with the adapter its URL scheme picks.
@@ -39,7 +66,19 @@ pub async fn connect(config: &Config) -> anyhow::Result<AppState> {
         Backend::Mssql => bail!("the content store has no SQL Server adapter"),
     };
     let claims_key = ClaimsKey::from_env()?;
-    Ok(AppState { store, claims_key })
+    let redis = if config.embedding_cache {
+        Some(promptsales_platform::redis::Redis::new(
+            &promptsales_platform::redis::RedisOptions::default(),
+        )?)
+    } else {
+        None
+    };
+    let search = Arc::new(SearchService::new(store.clone(), search_options(config, redis)));
+    Ok(AppState {
+        store,
+        claims_key,
+        search,
+    })
 }
 
 /// The HTTP front: `/graphql`, `/graphiql` (dev), `/images/{id}`, `/healthz`, `/readyz`, `/metrics`.
@@ -51,7 +90,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
     });
     let links = ImageLinks::new(config.public_url.as_deref());
     let graphql = subgraph_router(
-        build_schema(state.store.clone(), links),
+        build_schema(state.store.clone(), links, state.search.clone()),
         SubgraphHttp {
             name: "content",
             claims_key: state.claims_key.clone(),

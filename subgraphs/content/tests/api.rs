@@ -44,16 +44,16 @@ impl Subgraph {
     async fn start_with(wrap: impl FnOnce(Arc<dyn ContentStore>) -> Arc<dyn ContentStore>) -> Subgraph {
         let (db, pg, fixture) = support::postgres().await;
         let key = ClaimsKey::random();
-        let state = AppState {
-            store: wrap(pg.clone()),
-            claims_key: key.clone(),
-        };
         let config = Config {
             port: 0,
             content_url: None,
             public_url: None,
             dev_graphiql: false,
+            model_dir: None,
+            index_dir: None,
+            embedding_cache: false,
         };
+        let state = AppState::new(wrap(pg.clone()), key.clone(), &config);
         Subgraph {
             router: app(state, &config),
             _db: db,

@@ -8,7 +8,8 @@ use std::{collections::HashSet, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use promptsales_content::store::{
-    After, ContentStore, NewContentRequest, Page, RequestFilter, StoreError, TargetAudience, document::hex,
+    After, ContentStore, LogMessage, LogReview, NewCampaignLog, NewContentRequest, Page, RequestFilter, Reviewed,
+    StoreError, TargetAudience, document::hex,
 };
 use sha2::{Digest, Sha256};
 use support::Fixture;
@@ -473,6 +474,121 @@ async fn should_refuse_an_invalid_content_request_and_write_nothing(store: Store
     assert_eq!(count(store.clone()).await, before);
 }
 
+fn new_draft(f: &Fixture) -> NewCampaignLog {
+    NewCampaignLog {
+        id: Uuid::new_v4(),
+        organization_id: f.org_a,
+        campaign_id: f.campaign_a,
+        content_request_id: Some(f.requests_a[0]),
+        population: "Commuters".into(),
+        channel_code: "instagram".into(),
+        status: "pending_approval".into(),
+        messages: ["Meet the $5 latte", "Warm up your commute", "Order now"]
+            .iter()
+            .enumerate()
+            .map(|(i, text)| LogMessage {
+                at: Utc::now() + chrono::Duration::days(i as i64 + 1),
+                locale: "en-US".into(),
+                text: (*text).into(),
+            })
+            .collect(),
+    }
+}
+
+async fn should_store_a_draft_and_record_one_decision_on_it(store: Store, f: &Fixture) {
+    let draft = new_draft(f);
+    let created = store.create_campaign_log(&draft).await.expect("draft stored");
+    assert_eq!(created.status, "pending_approval");
+    assert_eq!(created.content_request_id, Some(f.requests_a[0]));
+    assert_eq!(created.messages.len(), 3);
+    assert_eq!(
+        created.messages[0].text, "Meet the $5 latte",
+        "`$` texts are stored as written"
+    );
+    assert!(created.reviewed_by.is_none() && created.reviewed_at.is_none());
+
+    let review = |status: &'static str, note: Option<&str>| LogReview {
+        id: draft.id,
+        status,
+        reviewer: "$reviewer@example".into(),
+        note: note.map(str::to_owned),
+    };
+    // Another tenant cannot see it, so cannot decide it.
+    assert!(matches!(
+        store
+            .review_campaign_log(Some(f.org_b), &review("approved", None))
+            .await
+            .expect("review"),
+        Reviewed::NotFound
+    ));
+    let Reviewed::Done(decided) = store
+        .review_campaign_log(Some(f.org_a), &review("rejected", Some("$5 is last year's price")))
+        .await
+        .expect("review")
+    else {
+        panic!("a pending draft is decided")
+    };
+    assert_eq!(decided.status, "rejected");
+    assert_eq!(decided.reviewed_by.as_deref(), Some("$reviewer@example"));
+    assert_eq!(decided.review_note.as_deref(), Some("$5 is last year's price"));
+    let at = decided.reviewed_at.expect("a decision time");
+    assert!(at >= created.created_at && decided.updated_at >= at);
+
+    // Decided once: a second decision, even by staff, is refused and changes nothing.
+    let second = store
+        .review_campaign_log(None, &review("approved", None))
+        .await
+        .expect("review");
+    assert!(
+        matches!(second, Reviewed::NotPending(ref s) if s == "rejected"),
+        "{second:?}"
+    );
+    let found = store
+        .campaign_logs_by_id(Some(f.org_a), &[draft.id])
+        .await
+        .expect("read");
+    assert_eq!(found[&draft.id].status, "rejected");
+    // A log that was sent, not drafted, is not for review; an unknown id is not found.
+    let sent = LogReview {
+        id: f.logs_a[0],
+        ..review("approved", None)
+    };
+    let sent = store.review_campaign_log(None, &sent).await.expect("review");
+    assert!(matches!(sent, Reviewed::NotPending(ref s) if s == "sent"), "{sent:?}");
+    let unknown = LogReview {
+        id: Uuid::new_v4(),
+        ..review("approved", None)
+    };
+    let unknown = store.review_campaign_log(None, &unknown).await.expect("review");
+    assert!(matches!(unknown, Reviewed::NotFound), "{unknown:?}");
+}
+
+async fn should_let_one_of_two_simultaneous_reviewers_win(store: Store, f: &Fixture) {
+    let draft = new_draft(f);
+    store.create_campaign_log(&draft).await.expect("draft stored");
+    let decide = |status: &'static str| {
+        let store = store.clone();
+        let review = LogReview {
+            id: draft.id,
+            status,
+            reviewer: format!("reviewer-{status}"),
+            note: None,
+        };
+        async move { store.review_campaign_log(None, &review).await.expect("review") }
+    };
+    let (a, b) = tokio::join!(decide("approved"), decide("rejected"));
+    let won: Vec<&str> = [&a, &b]
+        .iter()
+        .filter_map(|r| match r {
+            Reviewed::Done(log) => Some(log.status.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one decision: {a:?} {b:?}");
+    let found = store.campaign_logs_by_id(None, &[draft.id]).await.expect("read");
+    assert_eq!(found[&draft.id].status, won[0]);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod postgres {
@@ -514,4 +630,6 @@ conformance!(
     should_feed_changes_since_a_time_with_tombstones,
     should_create_a_content_request_stamped_by_the_store,
     should_refuse_an_invalid_content_request_and_write_nothing,
+    should_store_a_draft_and_record_one_decision_on_it,
+    should_let_one_of_two_simultaneous_reviewers_win,
 );

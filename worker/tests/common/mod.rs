@@ -349,7 +349,8 @@ impl FakeGateway {
             token_url: format!("http://{addr}/token").parse().expect("url"),
             client_id: "worker".into(),
             client_secret: Secret::new(SECRET.into()),
-            scopes: "ads:read ads:write".into(),
+            scope: Some("ads:read ads:write".into()),
+            auth: promptsales_platform::oauth::ClientAuth::Post,
         };
         Arc::new(
             Gateway::new(

@@ -14,7 +14,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 pub use loaders::Loaders;
-pub use mutation::{Mutation, NewContentRequestInput, TargetAudienceInput};
+pub use mutation::{Mutation, NewCampaignLogInput, NewContentRequestInput, NewLogMessageInput, TargetAudienceInput};
 use promptsales_platform::{
     claims::Claims,
     gql::{self, bad_input, decode_cursor, encode_cursor},
@@ -23,7 +23,10 @@ pub use query::Query;
 pub use types::*;
 use uuid::Uuid;
 
-use crate::store::{After, ContentStore, Page};
+use crate::{
+    search::SearchService,
+    store::{After, ContentStore, Page},
+};
 
 pub type ContentSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -66,9 +69,9 @@ pub fn sdl() -> String {
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
-/// Builds the schema over a store, with depth and complexity limits.
-pub fn build_schema(store: Arc<dyn ContentStore>, links: ImageLinks) -> ContentSchema {
-    builder().data(store).data(links).finish()
+/// Builds the schema over a store and the image search, with depth and complexity limits.
+pub fn build_schema(store: Arc<dyn ContentStore>, links: ImageLinks, search: Arc<SearchService>) -> ContentSchema {
+    builder().data(store).data(links).data(search).finish()
 }
 
 /// How long a DataLoader gathers keys before it calls the store. The resolvers of a 100-item page

@@ -2,15 +2,17 @@
 //! very validator MongoDB enforces (plus the cross-field rules), by the store, before anything is
 //! written; a broken rule comes back as BAD_USER_INPUT naming the input field and the rule.
 
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result, Value};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, Result, Value};
 use promptsales_platform::{
     claims::Claims,
     gql::{ErrorCode, bad_input, error, internal},
 };
 use uuid::Uuid;
 
-use super::{ContentRequest, parse_id, store};
-use crate::store::{NewContentRequest, StoreError, TargetAudience, Violation};
+use super::{CampaignLog, CampaignLogStatus, ContentRequest, parse_id, store};
+use crate::store::{
+    LogMessage, LogReview, NewCampaignLog, NewContentRequest, Reviewed, StoreError, TargetAudience, Violation,
+};
 
 /// A request for content for one campaign.
 #[derive(InputObject)]
@@ -45,6 +47,70 @@ pub struct TargetAudienceInput {
     pub country_codes: Vec<String>,
 }
 
+/// Draft messages for one target population on one channel, for a person to review.
+#[derive(InputObject)]
+pub struct NewCampaignLogInput {
+    /// The organization: only staff name it (a tenant's logs are its own organization's).
+    pub organization_id: Option<ID>,
+    /// The campaign the messages are for.
+    pub campaign_id: ID,
+    /// The content request the messages answer, if any.
+    pub content_request_id: Option<ID>,
+    /// Target population (1–120 characters), e.g. a target audience of the content request.
+    pub population: String,
+    /// Channel code (a PromptAds channel, e.g. `instagram`; lowercase letters, digits, `_`).
+    pub channel_code: String,
+    /// The messages in the order they are to be sent (1–1000).
+    pub messages: Vec<NewLogMessageInput>,
+}
+
+/// One drafted message.
+#[derive(InputObject)]
+pub struct NewLogMessageInput {
+    /// When it is to be sent (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Language of the text, BCP 47 (`es-MX`, `en`).
+    pub locale: String,
+    /// The message (1–4000 characters).
+    pub text: String,
+}
+
+/// A person's decision on drafted messages.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignLogDecision {
+    /// The drafts may be sent.
+    Approve,
+    /// The drafts must not be sent.
+    Reject,
+}
+
+/// A decision on a campaign log waiting for review.
+#[derive(InputObject)]
+pub struct ReviewCampaignLogInput {
+    /// The campaign log (status `PENDING_APPROVAL`).
+    pub id: ID,
+    pub decision: CampaignLogDecision,
+    /// Why (1–2000 characters); kept with the decision.
+    pub note: Option<String>,
+}
+
+/// The organization a write is for: the tenant's own, or the one staff name.
+fn organization_of(claims: &Claims, given: Option<Uuid>, what: &str) -> Result<Uuid> {
+    match (claims.org, given) {
+        (Some(own), None) => Ok(own),
+        (Some(own), Some(other)) if other != own => Err(error(
+            ErrorCode::Forbidden,
+            format!("a tenant can only {what} for its own organization"),
+        )),
+        (_, Some(named)) => Ok(named),
+        (None, None) => Err(bad_input(
+            "input.organizationId",
+            "required",
+            "staff must name the organization",
+        )),
+    }
+}
+
 pub struct Mutation;
 
 /// Changes to the content store.
@@ -65,23 +131,7 @@ impl Mutation {
             .organization_id
             .map(|o| parse_id("input.organizationId", &o))
             .transpose()?;
-        let organization_id = match (claims.org, given) {
-            (Some(own), None) => own,
-            (Some(own), Some(other)) if other != own => {
-                return Err(error(
-                    ErrorCode::Forbidden,
-                    "a tenant can only request content for its own organization",
-                ));
-            }
-            (_, Some(named)) => named,
-            (None, None) => {
-                return Err(bad_input(
-                    "input.organizationId",
-                    "required",
-                    "staff must name the organization",
-                ));
-            }
-        };
+        let organization_id = organization_of(claims, given, "request content")?;
         let request = NewContentRequest {
             id: Uuid::new_v4(),
             organization_id,
@@ -106,6 +156,91 @@ impl Mutation {
             Err(StoreError::Invalid(violations)) => Err(invalid(&violations)),
             Err(e) => Err(internal(ctx, e)),
         }
+    }
+
+    /// Stores drafted messages for one population and channel as a campaign log with status
+    /// `PENDING_APPROVAL`, for a person to review before anything is sent. Returns the new log.
+    /// Nothing is written when a rule is broken.
+    #[graphql(requires_scopes = "content:write")]
+    async fn draft_campaign_log(&self, ctx: &Context<'_>, input: NewCampaignLogInput) -> Result<CampaignLog> {
+        let claims = ctx.data::<Claims>()?;
+        let given = input
+            .organization_id
+            .map(|o| parse_id("input.organizationId", &o))
+            .transpose()?;
+        let log = NewCampaignLog {
+            id: Uuid::new_v4(),
+            organization_id: organization_of(claims, given, "draft campaign logs")?,
+            campaign_id: parse_id("input.campaignId", &input.campaign_id)?,
+            content_request_id: input
+                .content_request_id
+                .map(|r| parse_id("input.contentRequestId", &r))
+                .transpose()?,
+            population: input.population,
+            channel_code: input.channel_code,
+            status: CampaignLogStatus::PendingApproval.as_str().to_owned(),
+            messages: input
+                .messages
+                .into_iter()
+                .map(|m| LogMessage {
+                    at: m.at,
+                    locale: m.locale,
+                    text: m.text,
+                })
+                .collect(),
+        };
+        if log.messages.is_empty() {
+            return Err(bad_input(
+                "input.messages",
+                "minItems",
+                "a draft needs at least one message",
+            ));
+        }
+        match store(ctx).create_campaign_log(&log).await {
+            Ok(created) => Ok(CampaignLog(created)),
+            Err(StoreError::Invalid(violations)) => Err(invalid(&violations)),
+            Err(e) => Err(internal(ctx, e)),
+        }
+    }
+
+    /// Approves or rejects drafted messages (a campaign log with status `PENDING_APPROVAL`), as
+    /// the person the caller's token names: nothing drafted by an assistant is sent before this.
+    /// Returns the decided log; deciding a log that is not pending is a `CONFLICT`.
+    #[graphql(requires_scopes = "content:write")]
+    async fn review_campaign_log(&self, ctx: &Context<'_>, input: ReviewCampaignLogInput) -> Result<CampaignLog> {
+        review_campaign_log(ctx, input).await
+    }
+}
+
+/// Records a person's decision on a draft: the log's status becomes `APPROVED` or `REJECTED`
+/// with the reviewer (the caller's token subject), the time and the note. Only a log waiting for
+/// review can be decided; deciding one twice is a `CONFLICT` that names its status.
+pub(super) async fn review_campaign_log(ctx: &Context<'_>, input: ReviewCampaignLogInput) -> Result<CampaignLog> {
+    let claims = ctx.data::<Claims>()?;
+    let id = parse_id("input.id", &input.id)?;
+    let note = match input.note.map(|n| n.trim().to_owned()) {
+        Some(n) if n.is_empty() || n.chars().count() > 2000 => {
+            return Err(bad_input("input.note", "length", "a note has 1 to 2000 characters"));
+        }
+        other => other,
+    };
+    let review = LogReview {
+        id,
+        status: match input.decision {
+            CampaignLogDecision::Approve => CampaignLogStatus::Approved.as_str(),
+            CampaignLogDecision::Reject => CampaignLogStatus::Rejected.as_str(),
+        },
+        reviewer: claims.sub.clone(),
+        note,
+    };
+    match store(ctx).review_campaign_log(claims.org, &review).await {
+        Ok(Reviewed::Done(log)) => Ok(CampaignLog(log)),
+        Ok(Reviewed::NotFound) => Err(error(ErrorCode::NotFound, format!("no campaign log {id}"))),
+        Ok(Reviewed::NotPending(status)) => Err(error(
+            ErrorCode::Conflict,
+            format!("campaign log {id} is not waiting for review: its status is {status}"),
+        )),
+        Err(e) => Err(internal(ctx, e)),
     }
 }
 

@@ -3,14 +3,18 @@
 
 use async_graphql::{Context, ID, Object, Result, connection::Connection};
 use chrono::{DateTime, Utc};
-use promptsales_platform::gql::{internal, page_size};
+use promptsales_platform::gql::{ErrorCode, bad_input, error, internal, page_size};
 
+use super::ImageSearch;
 use super::{
     Campaign, CampaignLog, ConnectionFields, ContentRequest, ContentRequestStatus, DEFAULT_PAGE, Hashtag, Image,
     Integration, MAX_PAGE, after_count, after_name, after_time, connection, count_cursor, loader, loaders, name_cursor,
     parse_id, store, tenant, time_cursor,
 };
-use crate::store::RequestFilter;
+use crate::{
+    search::{SearchError, SearchService},
+    store::RequestFilter,
+};
 
 /// Largest page of an ETL feed.
 const MAX_FEED_PAGE: usize = 1_000;
@@ -46,6 +50,41 @@ impl Query {
     async fn image(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Image>> {
         let id = parse_id("id", &id)?;
         Ok(loader(ctx).load_one(loaders::ImageId(id)).await?.map(Image))
+    }
+
+    /// Images whose description and hashtags match a text by meaning, best first: the text is
+    /// embedded with the sentence-embedding model all-MiniLM-L6-v2 (English), an approximate
+    /// nearest-neighbour index proposes the closest images the caller may see, and images carrying
+    /// the given hashtags, or hashtags the text spells, get a boost.
+    #[graphql(requires_scopes = "content:read")]
+    async fn search_images(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "What the images should show, in words (at most 1000 characters), e.g. \"a coffee cup with steam for a winter campaign\"."
+        )]
+        text: String,
+        #[graphql(desc = "How many images (1 to 50).", default = 10)] first: i32,
+        #[graphql(
+            desc = "Hashtags to favour (lowercase, `#` optional, at most 10), e.g. `[\"coffee\"]`.",
+            default
+        )]
+        hashtags: Vec<String>,
+    ) -> Result<ImageSearch> {
+        let first = usize::try_from(first).unwrap_or(0);
+        let search = ctx.data_unchecked::<std::sync::Arc<SearchService>>();
+        match search.search(tenant(ctx), &text, first, &hashtags).await {
+            Ok(outcome) => Ok(ImageSearch(outcome)),
+            Err(SearchError::Input { field, message }) => Err(bad_input(field, "search", message)),
+            Err(e @ SearchError::Model(promptsales_embed::Error::MissingModel { .. })) => {
+                tracing::error!(error = %e, "searchImages cannot run");
+                Err(error(
+                    ErrorCode::Internal,
+                    "image search is unavailable: the embedding model is not installed on the server",
+                ))
+            }
+            Err(e) => Err(internal(ctx, e)),
+        }
     }
 
     /// The hashtag vocabulary, most used first (shared by every organization).

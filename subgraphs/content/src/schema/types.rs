@@ -331,6 +331,27 @@ impl CampaignLog {
     async fn channel_code(&self) -> &str {
         &self.0.channel_code
     }
+    /// Review status: `SENT` for messages that went out, `PENDING_APPROVAL` for drafts waiting for
+    /// a person (e.g. written by an AI assistant), then `APPROVED` or `REJECTED`.
+    async fn status(&self) -> Option<CampaignLogStatus> {
+        CampaignLogStatus::parse(&self.0.status)
+    }
+    /// The content request these messages answer, when they were drafted for one.
+    async fn content_request_id(&self) -> Option<ID> {
+        self.0.content_request_id.map(id)
+    }
+    /// Who approved or rejected the draft (the reviewer's token subject); null until decided.
+    async fn reviewed_by(&self) -> Option<&str> {
+        self.0.reviewed_by.as_deref()
+    }
+    /// When the draft was approved or rejected; null until decided.
+    async fn reviewed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.reviewed_at
+    }
+    /// The reviewer's reason, when given.
+    async fn review_note(&self) -> Option<&str> {
+        self.0.review_note.as_deref()
+    }
     /// How many messages the log holds (at most 1000; a full log continues in a new one).
     async fn message_count(&self) -> usize {
         self.0.messages.len()
@@ -350,6 +371,43 @@ impl CampaignLog {
     /// Set when the log was deleted (only visible through `campaignLogsUpdatedSince`).
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {
         self.0.deleted_at
+    }
+}
+
+/// Where a campaign log stands in review.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(requires_scopes = "content:read")]
+pub enum CampaignLogStatus {
+    /// The messages went out.
+    Sent,
+    /// Drafted, waiting for a person to approve or reject them.
+    PendingApproval,
+    /// A reviewer accepted the drafts.
+    Approved,
+    /// A reviewer turned the drafts down.
+    Rejected,
+}
+
+impl CampaignLogStatus {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignLogStatus::Sent => "sent",
+            CampaignLogStatus::PendingApproval => "pending_approval",
+            CampaignLogStatus::Approved => "approved",
+            CampaignLogStatus::Rejected => "rejected",
+        }
+    }
+
+    fn parse(stored: &str) -> Option<CampaignLogStatus> {
+        [
+            CampaignLogStatus::Sent,
+            CampaignLogStatus::PendingApproval,
+            CampaignLogStatus::Approved,
+            CampaignLogStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == stored)
     }
 }
 
@@ -459,5 +517,61 @@ impl Campaign {
     async fn images(&self, ctx: &Context<'_>) -> Result<Option<Vec<Image>>> {
         let found = loader(ctx).load_one(loaders::ImagesOfCampaign(self.id)).await?;
         Ok(Some(found.unwrap_or_default().into_iter().map(Image).collect()))
+    }
+}
+
+/// The answer of `searchImages`: the images found, best first, and how the query was embedded
+/// (what an AI usage record of the search needs).
+pub struct ImageSearch(pub crate::search::SearchOutcome);
+
+#[Object(requires_scopes = "content:read")]
+impl ImageSearch {
+    /// The images found, best first (at most `first`).
+    async fn hits(&self) -> Vec<ImageHit> {
+        self.0.hits.iter().cloned().map(ImageHit).collect()
+    }
+    /// The embedding model and the digest of its files, e.g. `all-MiniLM-L6-v2-1a2b3c4d5e6f`.
+    async fn model(&self) -> &str {
+        &self.0.embedding.model
+    }
+    /// Word pieces of the query the model read.
+    async fn query_tokens(&self) -> i32 {
+        i32::try_from(self.0.embedding.tokens).unwrap_or(i32::MAX)
+    }
+    /// Whether the query's embedding came from the cache (`ps:emb:`) instead of the model.
+    async fn embedding_cache_hit(&self) -> bool {
+        self.0.embedding.cache_hit
+    }
+    /// Milliseconds spent getting the query's embedding.
+    async fn embedding_ms(&self) -> i32 {
+        i32::try_from(self.0.embedding.millis).unwrap_or(i32::MAX)
+    }
+}
+
+/// One image found by `searchImages`.
+pub struct ImageHit(pub crate::search::Hit);
+
+#[Object(requires_scopes = "content:read")]
+impl ImageHit {
+    /// The image.
+    async fn image(&self) -> Image {
+        Image(self.0.image.clone())
+    }
+    /// Rank score: `similarity` plus the hashtag boost (up to 0.15 for the asked hashtags and
+    /// up to 0.15 for hashtags the text spells). Higher is better.
+    async fn score(&self) -> f64 {
+        f64::from(self.0.score)
+    }
+    /// Cosine similarity of the text's and the image's embeddings (description and hashtags), -1 to 1.
+    async fn similarity(&self) -> f64 {
+        f64::from(self.0.similarity)
+    }
+    /// The image's hashtags (lowercase, without `#`).
+    async fn hashtags(&self) -> &[String] {
+        &self.0.image.hashtags
+    }
+    /// The image's hashtags that earned a boost: asked for, or spelled by the text.
+    async fn matched_hashtags(&self) -> &[String] {
+        &self.0.matched_hashtags
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{NewContentRequest, Result, StoreError};
+use super::{NewCampaignLog, NewContentRequest, Result, StoreError};
 
 /// A collection of the content store (a table of the twin).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +81,11 @@ impl Collection {
                 "campaign_id",
                 "population",
                 "channel_code",
+                "status",
+                "content_request_id",
+                "reviewed_by",
+                "reviewed_at",
+                "review_note",
                 TIMES[0],
                 TIMES[1],
                 TIMES[2],
@@ -167,7 +172,14 @@ fn violation(path: impl Into<String>, rule: &'static str, message: &str) -> Viol
 }
 
 fn check_uuids(document: &Document, out: &mut Vec<Violation>) {
-    for key in ["_id", "organization_id", "campaign_id", "requested_by", "request_id"] {
+    for key in [
+        "_id",
+        "organization_id",
+        "campaign_id",
+        "requested_by",
+        "request_id",
+        "content_request_id",
+    ] {
         if let Some(value @ Bson::Binary(_)) = document.get(key)
             && read_uuid(value).is_none()
         {
@@ -330,7 +342,38 @@ pub fn twin_row(collection: Collection, document: &Document) -> Value {
     if collection != Collection::ImageBlobs {
         row.insert("doc".to_owned(), Value::Object(rest));
     }
+    // A log written before review statuses existed has none: it was sent (migration 0002).
+    if collection == Collection::CampaignLogs && !row.contains_key("status") {
+        row.insert("status".to_owned(), Value::String(LOG_SENT.to_owned()));
+    }
     Value::Object(row)
+}
+
+/// The status of a campaign log whose document has none.
+pub const LOG_SENT: &str = "sent";
+
+impl NewCampaignLog {
+    /// The whole MongoDB document of the new log, `now` standing for the times the store sets.
+    pub fn document(&self, now: DateTime<Utc>) -> Document {
+        let messages: Vec<Bson> = self
+            .messages
+            .iter()
+            .map(|m| Bson::Document(doc! { "at": date(m.at), "locale": &m.locale, "text": &m.text }))
+            .collect();
+        doc! {
+            "_id": uuid(self.id),
+            "organization_id": uuid(self.organization_id),
+            "campaign_id": uuid(self.campaign_id),
+            "population": &self.population,
+            "channel_code": &self.channel_code,
+            "messages": messages,
+            "status": &self.status,
+            "content_request_id": self.content_request_id.map_or(Bson::Null, uuid),
+            "created_at": date(now),
+            "updated_at": date(now),
+            "deleted_at": Bson::Null,
+        }
+    }
 }
 
 impl NewContentRequest {

@@ -127,6 +127,16 @@ pub trait ContentStore: Send + Sync + 'static {
     /// organization is the request's own (the GraphQL layer derives it from the caller).
     async fn create_content_request(&self, request: &NewContentRequest) -> Result<ContentRequest>;
 
+    /// Writes a new campaign log (a draft waiting for review, say) after validating its
+    /// document; [`StoreError::Invalid`] when it breaks a rule, with nothing written.
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog>;
+
+    /// Records a person's decision on a log waiting for review (`pending_approval` →
+    /// `approved` or `rejected`, with the reviewer, the time and the note), in one conditional
+    /// write: of two reviewers deciding at once, one wins and the other is told the log is no
+    /// longer pending.
+    async fn review_campaign_log(&self, tenant: Option<Uuid>, review: &LogReview) -> Result<Reviewed>;
+
     /// Live campaign logs, newest first, optionally of one campaign.
     async fn campaign_logs(
         &self,

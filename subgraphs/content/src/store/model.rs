@@ -110,9 +110,62 @@ pub struct CampaignLog {
     pub population: String,
     pub channel_code: String,
     pub messages: Vec<LogMessage>,
+    /// `sent`, `pending_approval`, `approved` or `rejected`; logs written before statuses
+    /// existed have none and were sent.
+    #[serde(default = "sent")]
+    pub status: String,
+    /// The content request the messages answer, when drafted for one.
+    #[serde(default)]
+    pub content_request_id: Option<Uuid>,
+    /// Who decided on a draft (the reviewer's token subject), when, and why, once decided.
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    #[serde(default)]
+    pub reviewed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub review_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A person's decision on a draft campaign log.
+#[derive(Debug, Clone)]
+pub struct LogReview {
+    pub id: Uuid,
+    /// `approved` or `rejected`.
+    pub status: &'static str,
+    /// The reviewer's token subject.
+    pub reviewer: String,
+    pub note: Option<String>,
+}
+
+/// What became of a review.
+#[derive(Debug, Clone)]
+pub enum Reviewed {
+    Done(CampaignLog),
+    /// No live log of the caller's organization has that id.
+    NotFound,
+    /// The log is not waiting for review: its status (`sent`, `approved`, `rejected`).
+    NotPending(String),
+}
+
+fn sent() -> String {
+    super::document::LOG_SENT.to_owned()
+}
+
+/// A campaign log to write; the store adds the times.
+#[derive(Debug, Clone)]
+pub struct NewCampaignLog {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub campaign_id: Uuid,
+    pub content_request_id: Option<Uuid>,
+    pub population: String,
+    pub channel_code: String,
+    /// `pending_approval` for drafts.
+    pub status: String,
+    pub messages: Vec<LogMessage>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

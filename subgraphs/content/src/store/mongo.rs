@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{
-    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
-    RequestFilter, Result, StoreError, Violation,
+    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, LogReview,
+    NewCampaignLog, NewContentRequest, Page, RequestFilter, Result, Reviewed, StoreError, Violation,
     document::{self, Collection, date, from_document, read_uuid, uuid},
     group,
 };
@@ -411,6 +411,62 @@ impl ContentStore for MongoStore {
             .await?
             .ok_or_else(|| StoreError::Shape("the content request just written is not there".into()))?;
         from_document(created)
+    }
+
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
+        let document = log.document(Utc::now());
+        document::validate(Collection::CampaignLogs, &document)?;
+        // As create_content_request: the server stamps the times, caller values are literals.
+        let mut set = Document::new();
+        for (key, value) in &document {
+            let expression = match key.as_str() {
+                "_id" => continue,
+                "created_at" => doc! { "$ifNull": ["$created_at", "$$NOW"] }.into(),
+                "updated_at" => Bson::String("$$NOW".into()),
+                "deleted_at" => doc! { "$ifNull": ["$deleted_at", Bson::Null] }.into(),
+                _ => doc! { "$literal": value.clone() }.into(),
+            };
+            set.insert(key.clone(), expression);
+        }
+        let logs = self.collection(Collection::CampaignLogs);
+        logs.update_one(doc! { "_id": uuid(log.id) }, vec![doc! { "$set": set }])
+            .upsert(true)
+            .await?;
+        let created = logs
+            .find_one(doc! { "_id": uuid(log.id) })
+            .await?
+            .ok_or_else(|| StoreError::Shape("the campaign log just written is not there".into()))?;
+        from_document(created)
+    }
+
+    async fn review_campaign_log(&self, tenant: Option<Uuid>, review: &LogReview) -> Result<Reviewed> {
+        let logs = self.collection(Collection::CampaignLogs);
+        let this = all_of([Some(doc! { "_id": uuid(review.id) }), live(), of_tenant(tenant)]);
+        let pending = all_of([Some(this.clone()), Some(doc! { "status": "pending_approval" })]);
+        // One conditional write; the server stamps the times ($$NOW), as everywhere in this store,
+        // and the caller's texts are literals (a note starting with `$` is not a field path).
+        let note = review
+            .note
+            .as_deref()
+            .map_or(Bson::Null, |n| Bson::String(n.to_owned()));
+        let set = doc! { "$set": {
+            "status": { "$literal": review.status },
+            "reviewed_by": { "$literal": &review.reviewer },
+            "review_note": { "$literal": note },
+            "reviewed_at": "$$NOW",
+            "updated_at": "$$NOW",
+        } };
+        let reviewed = logs
+            .find_one_and_update(pending, vec![set])
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await?;
+        if let Some(log) = reviewed {
+            return Ok(Reviewed::Done(from_document(log)?));
+        }
+        Ok(match logs.find_one(this).await? {
+            None => Reviewed::NotFound,
+            Some(log) => Reviewed::NotPending(log.get_str("status").unwrap_or(document::LOG_SENT).to_owned()),
+        })
     }
 
     async fn campaign_logs(

@@ -19,8 +19,8 @@ use sqlx::{
 use uuid::Uuid;
 
 use super::{
-    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
-    RequestFilter, Result,
+    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, LogReview,
+    NewCampaignLog, NewContentRequest, Page, RequestFilter, Result, Reviewed,
     document::{self, Collection},
     group,
 };
@@ -329,6 +329,59 @@ impl ContentStore for PgStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(created.0)
+    }
+
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
+        let document = log.document(Utc::now());
+        document::validate(Collection::CampaignLogs, &document)?;
+        let row = document::twin_row(Collection::CampaignLogs, &document);
+        let sql = format!(
+            "INSERT INTO content.campaign_logs AS l
+                 (id, organization_id, campaign_id, population, channel_code, status, content_request_id, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {LOG}"
+        );
+        let created: Json<CampaignLog> = sqlx::query_scalar(&sql)
+            .bind(log.id)
+            .bind(log.organization_id)
+            .bind(log.campaign_id)
+            .bind(&log.population)
+            .bind(&log.channel_code)
+            .bind(&log.status)
+            .bind(log.content_request_id)
+            .bind(Json(&row["doc"]))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(created.0)
+    }
+
+    async fn review_campaign_log(&self, tenant: Option<Uuid>, review: &LogReview) -> Result<Reviewed> {
+        let sql = format!(
+            "UPDATE content.campaign_logs AS l
+                SET status = $3, reviewed_by = $4, review_note = $5, reviewed_at = now()
+              WHERE l.id = $1 AND ($2::uuid IS NULL OR l.organization_id = $2)
+                AND l.deleted_at IS NULL AND l.status = 'pending_approval'
+          RETURNING {LOG}"
+        );
+        let reviewed: Option<Json<CampaignLog>> = sqlx::query_scalar(&sql)
+            .bind(review.id)
+            .bind(tenant)
+            .bind(review.status)
+            .bind(&review.reviewer)
+            .bind(&review.note)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(log) = reviewed {
+            return Ok(Reviewed::Done(log.0));
+        }
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM content.campaign_logs
+              WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND deleted_at IS NULL",
+        )
+        .bind(review.id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(status.map_or(Reviewed::NotFound, Reviewed::NotPending))
     }
 
     async fn campaign_logs(

@@ -8,8 +8,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use promptsales_content::store::{
-    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, NewContentRequest, Page,
-    RequestFilter, Result,
+    After, CampaignLog, ContentRequest, ContentStore, Hashtag, Image, ImageBlob, Integration, LogReview,
+    NewCampaignLog, NewContentRequest, Page, RequestFilter, Result, Reviewed,
 };
 use uuid::Uuid;
 
@@ -115,6 +115,14 @@ impl ContentStore for Counting {
     async fn create_content_request(&self, request: &NewContentRequest) -> Result<ContentRequest> {
         self.count("create_content_request");
         self.inner.create_content_request(request).await
+    }
+    async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
+        self.count("create_campaign_log");
+        self.inner.create_campaign_log(log).await
+    }
+    async fn review_campaign_log(&self, tenant: Option<Uuid>, review: &LogReview) -> Result<Reviewed> {
+        self.count("review_campaign_log");
+        self.inner.review_campaign_log(tenant, review).await
     }
     async fn campaign_logs(
         &self,

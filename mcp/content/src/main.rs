@@ -1,0 +1,22 @@
+//! `promptsales-mcp-content`: the PromptContent MCP server (streamable HTTP on :4101 at `/mcp`, or stdio).
+
+use clap::Parser;
+use promptsales_mcp_content::{Config, ContentServer, PORT, shared};
+use promptsales_mcp_kit::serve;
+use promptsales_platform::telemetry;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr: over stdio, stdout carries the protocol.
+    telemetry::init("info");
+    let config = Config::parse();
+    // A broken extra CA bundle stops the start here, not at the first gateway call.
+    promptsales_platform::tls::extra_roots_from_env()?;
+    let state = shared(&config)?;
+    let gateway = state.kit.gateway.clone();
+    serve::run("mcp-content", PORT, &config.mcp, gateway, move || {
+        ContentServer::new(state.clone())
+    })
+    .await?;
+    Ok(())
+}
