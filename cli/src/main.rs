@@ -52,7 +52,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Seeding rebuilds indexes for seconds on purpose: sqlx's slow-statement warnings are noise here.
-    telemetry::init("info,sqlx=warn,sqlx::query=error");
+    let _telemetry = telemetry::init("promptsales", "info,sqlx=warn,sqlx::query=error")?;
     match Cli::parse().command {
         Command::Migrate(args) => migrate::run(args).await,
         Command::Seed(args) => seed::run(args).await,

@@ -22,6 +22,8 @@ use std::{
 };
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
+use promptsales_platform::telemetry;
+use tracing::Instrument as _;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Uri, header};
@@ -290,12 +292,31 @@ impl Fetcher {
         ctx: &FetchContext,
         bodies: &'a Bodies,
     ) -> Result<SubgraphResponse<'a>, FetchError> {
+        // A span per fetch, only while traces are exported: the subgraph's request span becomes its
+        // child through the `traceparent` that names it (without traces, the client's or the
+        // gateway's own trace context of `ctx` goes on verbatim, so logs still correlate).
+        let span = if telemetry::tracing_enabled() {
+            tracing::info_span!(
+                "subgraph fetch",
+                otel.name = %format_args!("fetch {subgraph}"),
+                otel.kind = "client",
+                subgraph,
+                otel.status_code = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        let trace = telemetry::trace_headers(&span);
         let started = std::time::Instant::now();
-        let result = self.send(subgraph, body, ctx, bodies).await;
+        let result = self
+            .send(subgraph, body, ctx, trace.as_ref(), bodies)
+            .instrument(span.clone())
+            .await;
         if let Some(histogram) = self.durations.get(subgraph) {
             histogram.record(started.elapsed().as_secs_f64());
         }
         if let Err(e) = &result {
+            span.record("otel.status_code", "ERROR");
             tracing::debug!(subgraph, error = %e, "subgraph fetch failed");
             metrics::counter!("gateway_subgraph_fetch_errors_total", "subgraph" => subgraph.to_owned(), "kind" => e.kind())
                 .increment(1);
@@ -308,6 +329,7 @@ impl Fetcher {
         subgraph: &str,
         body: Vec<u8>,
         ctx: &FetchContext,
+        trace: Option<&TraceHeaders>,
         bodies: &'a Bodies,
     ) -> Result<SubgraphResponse<'a>, FetchError> {
         let uri = match self.urls.get(subgraph) {
@@ -318,9 +340,9 @@ impl Fetcher {
         let timeout = self.timeouts.get(subgraph).copied().unwrap_or(self.default_timeout);
         let body = Bytes::from(body);
         let answer = if ctx.share {
-            self.join_or_send(subgraph, uri, timeout, body, ctx).await
+            self.join_or_send(subgraph, uri, timeout, body, ctx, trace).await
         } else {
-            match request(uri, body, ctx) {
+            match request(uri, body, ctx, trace) {
                 Ok(request) => exchange(self.client.clone(), request, timeout).await,
                 Err(failure) => Err(failure),
             }
@@ -370,6 +392,7 @@ impl Fetcher {
         timeout: Duration,
         body: Bytes,
         ctx: &FetchContext,
+        trace: Option<&TraceHeaders>,
     ) -> Result<Exchange, Failure> {
         let key = Arc::new(InFlightKey {
             subgraph: subgraph.to_owned(),
@@ -381,7 +404,7 @@ impl Fetcher {
             match in_flight.get(&key) {
                 Some(running) => (running.clone(), true),
                 None => {
-                    let request = request(uri, key.body.clone(), ctx)?;
+                    let request = request(uri, key.body.clone(), ctx, trace)?;
                     let client = self.client.clone();
                     let map = self.in_flight.clone();
                     let own = key.clone();
@@ -406,8 +429,17 @@ impl Fetcher {
     }
 }
 
-/// The HTTP request of one fetch.
-fn request(uri: Uri, body: Bytes, ctx: &FetchContext) -> Result<Request<Full<Bytes>>, Failure> {
+/// `traceparent` and `tracestate` naming the span of one fetch.
+type TraceHeaders = (String, Option<String>);
+
+/// The HTTP request of one fetch, with `trace` as its trace context when traces are on (the
+/// fetch's own span), else the request's.
+fn request(
+    uri: Uri,
+    body: Bytes,
+    ctx: &FetchContext,
+    trace: Option<&TraceHeaders>,
+) -> Result<Request<Full<Bytes>>, Failure> {
     let mut request = Request::builder()
         .method(Method::POST)
         .uri(uri)
@@ -421,8 +453,14 @@ fn request(uri: Uri, body: Bytes, ctx: &FetchContext) -> Result<Request<Full<Byt
     let optional = [
         (CLAIMS, Some(&ctx.claims)),
         (REQUEST_ID, ctx.request_id.as_ref()),
-        (TRACEPARENT, ctx.traceparent.as_ref()),
-        (TRACESTATE, ctx.tracestate.as_ref()),
+        (
+            TRACEPARENT,
+            trace.map_or(ctx.traceparent.as_ref(), |(parent, _)| Some(parent)),
+        ),
+        (
+            TRACESTATE,
+            trace.map_or(ctx.tracestate.as_ref(), |(_, state)| state.as_ref()),
+        ),
     ];
     for (name, value) in optional {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {

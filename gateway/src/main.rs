@@ -28,7 +28,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info");
+    let _telemetry = telemetry::init("gateway", "info")?;
     let args = Args::parse();
     let config = FileConfig::load(args.config.as_ref())?;
     // Checked before anything starts: the subgraph and JWKS clients would otherwise leave a

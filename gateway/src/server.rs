@@ -691,7 +691,6 @@ async fn invalidate_cache(State(state): State<AppState>, headers: HeaderMap, bod
     }
 }
 
-/// A fresh W3C trace context when the caller sent none, so subgraph logs of one request correlate.
 /// A status as a metric label; the statuses the gateway answers with are spelled out so that
 /// recording one allocates nothing.
 fn status_label(status: u16) -> metrics::SharedString {
@@ -709,6 +708,8 @@ fn status_label(status: u16) -> metrics::SharedString {
     }
 }
 
+/// A fresh W3C trace context when the caller sent none, so subgraph logs of one request
+/// correlate. While traces are exported each fetch sends its own span instead ([`crate::fetch`]).
 fn new_traceparent() -> String {
     let trace = uuid::Uuid::new_v4().simple().to_string();
     let span = &uuid::Uuid::new_v4().simple().to_string()[..16];

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info,sqlx=warn");
+    let _telemetry = telemetry::init("worker", "info,sqlx=warn")?;
     let config = Config::parse();
     // The recorder first: the worker's gauges and counters are recorded from its first tick.
     service::metrics();

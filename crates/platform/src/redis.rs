@@ -9,7 +9,9 @@
 //!
 //! The connection is a redis-rs `ConnectionManager` (one multiplexed connection that reconnects by
 //! itself), made lazily so a process starts while Redis is down. `rediss://` URLs use rustls and
-//! verify the server's certificate; credentials come from the URL (`redis://user:pass@host`).
+//! verify the server's certificate, against the web roots or, when `ca_file` /
+//! `PROMPTSALES_REDIS_CA` names a CA bundle, against that alone; credentials come from the URL
+//! (`redis://user:pass@host`).
 //! With `sentinels` and `sentinel_master`, the master is asked of the Sentinels, and asked again
 //! whenever the breaker opens (a failover moves the master).
 //!
@@ -29,6 +31,9 @@ use serde::Deserialize;
 
 /// The variable that names Redis in every process.
 pub const URL_ENV: &str = "PROMPTSALES_REDIS_URL";
+/// The variable that names the CA bundle (PEM) `rediss://` connections trust instead of the
+/// web roots, when [`RedisOptions::ca_file`] is not set.
+pub const CA_ENV: &str = "PROMPTSALES_REDIS_CA";
 /// Redis when [`URL_ENV`] is not set: the local server.
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 /// The prefix of every key in deployments.
@@ -75,6 +80,10 @@ pub struct RedisOptions {
     pub sentinels: Vec<String>,
     /// The master name the Sentinels know (needed with `sentinels`).
     pub sentinel_master: Option<String>,
+    /// A PEM file of the CA certificates that sign the certificates of Redis and its Sentinels
+    /// (a cluster's own CA): `rediss://` connections then trust these alone, not the web roots.
+    /// Absent: `PROMPTSALES_REDIS_CA`, else the web roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for RedisOptions {
@@ -88,6 +97,7 @@ impl Default for RedisOptions {
             breaker_cooldown_ms: 2000,
             sentinels: Vec::new(),
             sentinel_master: None,
+            ca_file: None,
         }
     }
 }
@@ -107,6 +117,7 @@ impl fmt::Debug for RedisOptions {
                 &self.sentinels.iter().map(|s| masked(s)).collect::<Vec<_>>(),
             )
             .field("sentinel_master", &self.sentinel_master)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -132,6 +143,27 @@ impl RedisOptions {
             .unwrap_or_else(|| DEFAULT_URL.to_owned())
     }
 
+    /// The CA file in force: the configured one, else `PROMPTSALES_REDIS_CA`, else none.
+    pub fn effective_ca_file(&self) -> Option<std::path::PathBuf> {
+        self.ca_file.clone().or_else(|| {
+            std::env::var_os(CA_ENV)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        })
+    }
+
+    /// The PEM text of [`RedisOptions::effective_ca_file`], checked to hold certificates.
+    fn ca_pem(&self) -> Result<Option<Vec<u8>>> {
+        let Some(path) = self.effective_ca_file() else {
+            return Ok(None);
+        };
+        // Parsed here so that a wrong file stops the start with its name, not every connection.
+        crate::tls::read_certificates(&path).map_err(|e| Error::Config(format!("the Redis CA: {e}")))?;
+        std::fs::read(&path)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("the Redis CA {}: {e}", path.display())))
+    }
+
     /// Checks what serde cannot, so a typo stops the process at startup.
     pub fn validate(&self) -> Result<()> {
         Keys::new(&self.prefix)?;
@@ -155,6 +187,7 @@ impl RedisOptions {
                 .into_connection_info()
                 .map_err(|e| Error::Config(format!("sentinel {}: {e}", masked(s))))?;
         }
+        self.ca_pem()?;
         Ok(())
     }
 }
@@ -248,13 +281,77 @@ impl Keys {
 }
 
 /// Where the connection goes.
+// One per client, inside its `Arc`: the size of the Sentinel variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Target {
     Direct,
     Sentinel {
         sentinels: Vec<String>,
         master: String,
         node: redis::sentinel::SentinelNodeConnectionInfo,
+        /// The URL the master's credentials, database and scheme come from.
+        url: String,
+        /// The CA bundle of `PROMPTSALES_REDIS_CA`, for `rediss://` Sentinels and master.
+        ca: Option<Vec<u8>>,
     },
+}
+
+/// TLS settings that trust the PEM CA bundle `ca` (and nothing else).
+fn trusting(ca: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(ca.to_vec()),
+    }
+}
+
+/// A Sentinel client whose `rediss://` connections, to the Sentinels and to the master they
+/// name, trust `ca`: redis-rs takes certificates only through its builder, which wants the
+/// Sentinels' credentials once (those of the first Sentinel URL) and the master's apart (`url`'s).
+fn sentinel_client_trusting(
+    sentinels: &[String],
+    master: &str,
+    url: &str,
+    ca: &[u8],
+) -> redis::RedisResult<redis::sentinel::SentinelClient> {
+    use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
+    let infos = sentinels
+        .iter()
+        .map(|s| s.as_str().into_connection_info())
+        .collect::<redis::RedisResult<Vec<_>>>()?;
+    let mut builder = SentinelClientBuilder::new(
+        infos.iter().map(|i| i.addr().clone()),
+        master,
+        SentinelServerType::Master,
+    )?;
+    if let Some(first) = infos.first() {
+        let settings = first.redis_settings();
+        if let Some(user) = settings.username() {
+            builder = builder.set_client_to_sentinel_username(user);
+        }
+        if let Some(password) = settings.password() {
+            builder = builder.set_client_to_sentinel_password(password);
+        }
+    }
+    if sentinels.iter().any(|s| s.starts_with("rediss://")) {
+        builder = builder
+            .set_client_to_sentinel_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_sentinel_certificates(trusting(ca));
+    }
+    let info = url.into_connection_info()?;
+    let settings = info.redis_settings();
+    builder = builder.set_client_to_redis_db(settings.db());
+    if let Some(user) = settings.username() {
+        builder = builder.set_client_to_redis_username(user);
+    }
+    if let Some(password) = settings.password() {
+        builder = builder.set_client_to_redis_password(password);
+    }
+    if url.starts_with("rediss://") {
+        builder = builder
+            .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_redis_certificates(trusting(ca));
+    }
+    builder.build()
 }
 
 /// A guarded Redis client; cheap to clone.
@@ -290,6 +387,7 @@ impl Redis {
     pub fn new(options: &RedisOptions) -> Result<Redis> {
         options.validate()?;
         let url = options.effective_url();
+        let ca = options.ca_pem()?;
         // redis-rs builds its rustls configuration from the process-wide provider, and more than
         // one provider is compiled into this workspace: name one (an error means one is set).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -317,12 +415,19 @@ impl Redis {
                     sentinels: options.sentinels.clone(),
                     master: master.clone(),
                     node,
+                    url: url.clone(),
+                    ca,
                 };
                 (target, None)
             }
             _ => {
-                let client = redis::Client::open(url.as_str())
-                    .map_err(|e| Error::Config(format!("url {}: {e}", masked(&url))))?;
+                let client = match &ca {
+                    Some(ca) if url.starts_with("rediss://") => {
+                        redis::Client::build_with_tls(url.as_str(), trusting(ca))
+                    }
+                    _ => redis::Client::open(url.as_str()),
+                }
+                .map_err(|e| Error::Config(format!("url {}: {e}", masked(&url))))?;
                 let manager = ConnectionManager::new_lazy_with_config(client, config.clone())?;
                 (Target::Direct, Some(manager))
             }
@@ -380,6 +485,8 @@ impl Redis {
             sentinels,
             master,
             node,
+            url,
+            ca,
         } = &self.inner.target
         else {
             return;
@@ -394,11 +501,21 @@ impl Redis {
             *resolving = true;
         }
         let (sentinels, master, node) = (sentinels.clone(), master.clone(), node.clone());
+        let (url, ca) = (url.clone(), ca.clone());
         let this = self.clone();
         tokio::spawn(async move {
             let lookup = async {
-                let mut sentinel = redis::sentinel::Sentinel::build(sentinels)?;
-                let client = sentinel.async_master_for(&master, Some(&node)).await?;
+                let client = match &ca {
+                    None => {
+                        let mut sentinel = redis::sentinel::Sentinel::build(sentinels)?;
+                        sentinel.async_master_for(&master, Some(&node)).await?
+                    }
+                    Some(ca) => {
+                        sentinel_client_trusting(&sentinels, &master, &url, ca)?
+                            .async_get_client()
+                            .await?
+                    }
+                };
                 ConnectionManager::new_lazy_with_config(client, this.inner.config.clone())
             };
             match tokio::time::timeout(this.inner.connect_timeout, lookup).await {

@@ -100,22 +100,44 @@ pub fn with_standard_layers(router: Router, service: &'static str, timeout: Dura
             ServiceBuilder::new()
                 .map_request(drop_unusable_request_id)
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                    let path = req
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or(req.uri().path(), |p| p.as_str());
-                    let id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::debug_span!("request", method = %req.method(), path, request_id = id)
-                }))
+                .layer(TraceLayer::new_for_http().make_span_with(move |req: &Request| request_span(service, req)))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(RequestBodyLimitLayer::new(body_limit))
                 .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout)),
         )
+}
+
+/// The span of one request: a child of the caller's span when it sent a W3C `traceparent` and
+/// traces are on. Named `METHOD /matched/path` in traces. The probes and `/metrics` get a debug
+/// span, so the collector is not filled with a span per probe.
+fn request_span(service: &'static str, req: &Request) -> tracing::Span {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(req.uri().path(), |p| p.as_str());
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let method = req.method();
+    let span = if matches!(path, "/healthz" | "/readyz" | "/metrics") {
+        tracing::debug_span!("request", service, %method, path, request_id = id)
+    } else {
+        tracing::info_span!(
+            "request",
+            otel.name = %format_args!("{method} {path}"),
+            otel.kind = "server",
+            service,
+            %method,
+            path,
+            request_id = id,
+            status = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        )
+    };
+    crate::telemetry::join_remote_parent(&span, req.headers());
+    span
 }
 
 /// Longest client request id kept; a UUID is 36 characters, a W3C trace id 32.
@@ -154,6 +176,12 @@ async fn record(service: &'static str, req: Request, next: axum::middleware::Nex
         .unwrap_or_else(|| "other".into());
     let started = std::time::Instant::now();
     let response = next.run(req).await;
+    // The request span of `with_standard_layers` is the current one here.
+    let span = tracing::Span::current();
+    span.record("status", response.status().as_u16());
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     let labels = [
         ("service", service.to_owned()),
         ("path", path),

@@ -35,6 +35,17 @@ impl PrivatePg {
     /// Creates and starts a server with `settings` appended to its `postgresql.conf`; a value is
     /// single-quoted unless it already starts with a quote. Panics with the server's log on failure.
     pub fn start(settings: &[(&str, &str)]) -> PrivatePg {
+        PrivatePg::start_inner(settings, None)
+    }
+
+    /// [`PrivatePg::start`] serving TLS with `cert_pem` (the chain) and `key_pem`, and accepting
+    /// TCP clients over TLS only (`hostssl` in `pg_hba.conf`), TLS 1.3 as deployments do: a
+    /// client that connects at all has verified the server (or chosen not to).
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str, settings: &[(&str, &str)]) -> PrivatePg {
+        PrivatePg::start_inner(settings, Some((cert_pem, key_pem)))
+    }
+
+    fn start_inner(settings: &[(&str, &str)], tls: Option<(&str, &str)>) -> PrivatePg {
         let dir = tempfile::Builder::new()
             .prefix("ps_private_pg_")
             .tempdir()
@@ -82,6 +93,25 @@ impl PrivatePg {
                 format!("'{value}'")
             };
             conf.push_str(&format!("{name} = {value}\n"));
+        }
+        if let Some((cert_pem, key_pem)) = tls {
+            let cert = pg.write_private("server.crt", cert_pem);
+            let key = pg.write_private("server.key", key_pem);
+            conf.push_str(&format!(
+                "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nssl_min_protocol_version = 'TLSv1.3'\n",
+                cert.display(),
+                key.display()
+            ));
+            let hba = data.join("pg_hba.conf");
+            let text = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+            let tls_only: String = text
+                .lines()
+                .map(|line| match line.strip_prefix("host ") {
+                    Some(rest) => format!("hostssl {rest}\n"),
+                    None => format!("{line}\n"),
+                })
+                .collect();
+            std::fs::write(&hba, tls_only).expect("write pg_hba.conf");
         }
         let conf_file = data.join("postgresql.conf");
         let mut text = std::fs::read_to_string(&conf_file).expect("read postgresql.conf");
@@ -165,6 +195,24 @@ impl PrivatePg {
     /// The directory holding the data directory and the log.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Writes `name` beside the data directory, readable by the server's user alone (PostgreSQL
+    /// refuses a key file that others can read).
+    fn write_private(&self, name: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+        if self.as_postgres {
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(&path)
+                .status()
+                .expect("run chown");
+            assert!(status.success(), "chown {} to postgres", path.display());
+        }
+        path
     }
 
     fn data_dir(&self) -> PathBuf {

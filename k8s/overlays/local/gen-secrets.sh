@@ -17,10 +17,9 @@ redis=$(rand); sales=$(rand); kc=$(rand); n8n=$(rand); mongo=$(rand); mongobk=$(
 ads=$(mssqlpw); crm=$(mssqlpw)
 mongo_hosts="mongodb-0.mongodb-svc.promptsales.svc.cluster.local:27017,mongodb-1.mongodb-svc.promptsales.svc.cluster.local:27017,mongodb-2.mongodb-svc.promptsales.svc.cluster.local:27017"
 mongo_opts="replicaSet=mongodb&authSource=admin&tls=true&tlsCAFile=/etc/promptsales/tls/ca.crt"
-# The services' PostgreSQL driver (sqlx) is built without TLS for now (k8s/README.md, "Known
-# gaps"): `prefer` connects in the clear until then. With sqlx's rustls feature on, use
-# sslmode=verify-full&sslrootcert=/etc/promptsales/tls/ca.crt.
-pg_opts="sslmode=prefer"
+# PostgreSQL over TLS, the server's certificate checked against the cluster's CA and its name
+# against the host (every pod that uses these URLs mounts the CA at /etc/promptsales/tls).
+pg_opts="sslmode=verify-full&sslrootcert=/etc/promptsales/tls/ca.crt"
 content_url="mongodb://promptcontent:${mongo}@${mongo_hosts}/promptcontent?${mongo_opts}"
 ads_url="mssql://sa:${ads}@mssql-ads.promptsales.svc:1433/promptads?encrypt=true"
 crm_url="mssql://sa:${crm}@mssql-crm.promptsales.svc:1433/promptcrm?encrypt=true"

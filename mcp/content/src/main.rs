@@ -8,7 +8,7 @@ use promptsales_platform::telemetry;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Logs go to stderr: over stdio, stdout carries the protocol.
-    telemetry::init("info");
+    let _telemetry = telemetry::init("mcp-content", "info")?;
     let config = Config::parse();
     // A broken extra CA bundle stops the start here, not at the first gateway call.
     promptsales_platform::tls::extra_roots_from_env()?;

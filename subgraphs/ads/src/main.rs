@@ -6,7 +6,7 @@ use promptsales_platform::{service, telemetry, tls::ServerTls};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info,sqlx=warn,tiberius=warn");
+    let _telemetry = telemetry::init("ads", "info,sqlx=warn,tiberius=warn")?;
     let config = Config::parse();
     // Before connecting: a bad certificate or key stops the start with a clear error.
     let tls = ServerTls::from_env()?;

@@ -6,7 +6,7 @@ use promptsales_sales::{Config, app, connect};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info,sqlx=warn");
+    let _telemetry = telemetry::init("sales", "info,sqlx=warn")?;
     let config = Config::parse();
     // Before connecting: a bad certificate or key stops the start with a clear error.
     let tls = ServerTls::from_env()?;
