@@ -104,7 +104,10 @@ async fn should_have_one_postgres_table_per_mongodb_collection() {
         let migration = MongoMigration::parse(&file.path, file.content).expect("valid migration");
         collections.extend(migration.collections.into_iter().map(|c| c.name));
     }
+    // A later migration may change a collection's validator (0002: campaign log reviews): one
+    // collection still, one table.
     collections.sort();
+    collections.dedup();
     let db = TestDb::migrated(Store::Content).await;
     let tables: Vec<String> = pg_tables(&db, "content").await.into_keys().collect();
     assert_eq!(tables, collections);
