@@ -320,13 +320,18 @@ impl Gateway {
             pruned = scopes::without(doc, &self.schema, denied);
             &pruned
         };
-        let normalized =
-            normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
-        let token = CancellationToken::with_timeout(self.options.plan_timeout);
-        let plan = self
-            .planner
-            .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
-            .map_err(|e| e.to_string())?;
+        // The planner is another project's code: a panic in it (the differential check found
+        // operations that make it index out of range) must cost this operation only, answered
+        // with an error, not the connection without an answer (or a test process).
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let normalized =
+                normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
+            let token = CancellationToken::with_timeout(self.options.plan_timeout);
+            self.planner
+                .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
+                .map_err(|e| e.to_string())
+        }));
+        let plan = planned.map_err(|_| "the query planner panicked".to_owned())??;
         metrics::histogram!("gateway_plan_duration_seconds").record(started.elapsed().as_secs_f64());
         let plan = Arc::new(plan);
         self.plans.insert(key, plan.clone());
