@@ -1,14 +1,4 @@
-//! The whole PromptSales stack in one process: the four subgraphs, each over its own seeded
-//! PostgreSQL database and served on a port of its own, and the gateway in front of them over the
-//! checked-in `supergraph/supergraph.graphql`. End-to-end tests drive it through HTTP exactly as
-//! the portal would, and can ask a subgraph directly for comparison, take it down or slow it.
-//!
-//! ```no_run
-//! # async fn t() {
-//! let stack = promptsales_e2e::TestStack::builder().start().await;
-//! let body = stack.query("{ campaigns(first: 1) { edges { node { id name } } } }", serde_json::json!({})).await;
-//! # }
-//! ```
+//! [`TestStack`]: the four subgraphs over seeded databases and the gateway, in one process.
 
 use std::{
     collections::BTreeMap,
@@ -32,8 +22,7 @@ use promptsales_testkit::SeededStores;
 use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};
 
-pub mod issuer;
-pub use issuer::Issuer;
+use crate::issuer::{self, Issuer};
 
 /// The composed supergraph the gateway serves in production, as checked in.
 pub const SUPERGRAPH: &str = include_str!("../../supergraph/supergraph.graphql");
@@ -382,6 +371,21 @@ impl TestStack {
         let (status, body) = self.post(query, variables).await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+
+    /// A signed `x-promptsales-claims` value for the stack's scopes (staff, no organization):
+    /// what another gateway in front of the same subgraphs propagates for its callers.
+    pub fn claims_header(&self) -> String {
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        self.key.sign(&Claims::staff("anonymous", &scopes))
+    }
+
+    /// The subgraphs' GraphQL endpoints, by name.
+    pub fn subgraph_urls(&self) -> BTreeMap<String, String> {
+        SUBGRAPHS
+            .iter()
+            .map(|n| ((*n).to_owned(), self.subgraph_url(n)))
+            .collect()
     }
 
     /// Sends an operation straight to a subgraph, with the claims the gateway would sign for the
