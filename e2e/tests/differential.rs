@@ -34,7 +34,7 @@ const ALL_SCOPES: &[&str] = &[
 
 /// Queries whose answers hold ids of every kind of entity, for the generator's `ID` arguments.
 const ID_SOURCES: &[&str] = &[
-    "{ campaigns(first: 5) { edges { node { id channels { id } markets { id } } } } }",
+    "{ campaigns(first: 5) { edges { node { id } } } }",
     "{ channels { id } markets { id } }",
     "{ influencers(first: 3) { edges { node { id } } } }",
 ];
