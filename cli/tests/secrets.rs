@@ -25,8 +25,13 @@ fn seal(args: &[&str], stdin: &str, keks: Option<&str>) -> Output {
         command.env("PROMPTSALES_KEKS", keks);
     }
     let mut child = command.spawn().expect("run promptsales secrets seal");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    child
+        .stdin
+        .take()
+        .expect("test setup")
+        .write_all(stdin.as_bytes())
+        .expect("test setup");
+    child.wait_with_output().expect("test setup")
 }
 
 #[test]
@@ -37,11 +42,11 @@ fn should_seal_a_secret_that_opens_for_its_purpose_only() {
         Some(KEKS),
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let sealed = String::from_utf8(out.stdout).unwrap();
+    let sealed = String::from_utf8(out.stdout).expect("test setup");
     assert!(sealed.starts_with("ps1:test-kek:"), "{sealed}");
     assert!(!sealed.contains("sk-test-1"), "the plaintext must not be printed");
-    let keyring = Keyring::parse(KEKS, BLIND).unwrap();
-    let opened = open_text(&keyring, "mcp.content.llm", &sealed).unwrap();
+    let keyring = Keyring::parse(KEKS, BLIND).expect("test setup");
+    let opened = open_text(&keyring, "mcp.content.llm", &sealed).expect("test setup");
     assert_eq!(
         opened.as_str(),
         "{\"api_key\":\"sk-test-1\"}",

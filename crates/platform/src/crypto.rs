@@ -304,7 +304,9 @@ mod tests {
         assert!(text.starts_with("ps1:k1:"), "{text}");
         assert!(!text.contains("sk-1"));
         assert_eq!(
-            open_text(&ring(), "mcp.content.llm", &text).unwrap().as_str(),
+            open_text(&ring(), "mcp.content.llm", &text)
+                .expect("test setup")
+                .as_str(),
             r#"{"api_key":"sk-1"}"#
         );
         assert!(matches!(open_text(&ring(), "other.setting", &text), Err(Error::Open)));
@@ -316,7 +318,7 @@ mod tests {
         let other_kek = Keyring::generate("k2", &mut StdRng::seed_from_u64(7));
         assert!(matches!(open_text(&other_kek, "mcp.content.llm", &text), Err(Error::UnknownKey(k)) if k == "k1"));
         for bad in ["sk-1", "ps1:k1:abc", "ps2:k1:a:b", "ps1:k1:!!:b"] {
-            let err = open_text(&ring(), "mcp.content.llm", bad).unwrap_err();
+            let err = open_text(&ring(), "mcp.content.llm", bad).expect_err("an error");
             assert!(err.to_string().contains("ps1:<kek>:<key>:<value>"), "{bad}: {err}");
         }
     }

@@ -31,11 +31,14 @@ enum Answer {
     Status(u16, &'static str),
 }
 
+/// One token request as the endpoint saw it: the Authorization header and the form fields.
+type Seen = (Option<String>, Vec<(String, String)>);
+
 #[derive(Default)]
 struct Endpoint {
     answers: Mutex<VecDeque<Answer>>,
     /// Each request as seen: the Authorization header and the form fields.
-    seen: Mutex<Vec<(Option<String>, Vec<(String, String)>)>>,
+    seen: Mutex<Vec<Seen>>,
 }
 
 async fn token(State(e): State<Arc<Endpoint>>, headers: HeaderMap, body: String) -> Response {
@@ -47,12 +50,12 @@ async fn token(State(e): State<Arc<Endpoint>>, headers: HeaderMap, body: String)
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let auth = headers
         .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    e.seen.lock().unwrap().push((auth, form));
+        .map(|v| v.to_str().expect("test setup").to_owned());
+    e.seen.lock().expect("test setup").push((auth, form));
     // Two callers at once must still send one request: hold the answer a moment.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let answer = {
-        let mut answers = e.answers.lock().unwrap();
+        let mut answers = e.answers.lock().expect("test setup");
         if answers.len() > 1 {
             answers.pop_front()
         } else {
@@ -72,11 +75,12 @@ async fn token(State(e): State<Arc<Endpoint>>, headers: HeaderMap, body: String)
             axum::Json(body).into_response()
         }
         Answer::Status(code, body) => {
-            let mut r = (StatusCode::from_u16(code).unwrap(), body.to_owned()).into_response();
+            let mut r = (StatusCode::from_u16(code).expect("test setup"), body.to_owned()).into_response();
             r.headers_mut()
-                .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+                .insert(header::CONTENT_TYPE, "application/json".parse().expect("test setup"));
             if code == 429 {
-                r.headers_mut().insert(header::RETRY_AFTER, "0".parse().unwrap());
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, "0".parse().expect("test setup"));
             }
             r
         }
@@ -91,17 +95,17 @@ async fn serve(answers: Vec<Answer>) -> (Arc<Endpoint>, reqwest::Url) {
     let app = Router::new()
         .route("/oauth2/token", post(token))
         .with_state(endpoint.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (endpoint, url.parse().unwrap())
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test setup");
+    let url = format!("http://{}/oauth2/token", listener.local_addr().expect("test setup"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("test setup") });
+    (endpoint, url.parse().expect("test setup"))
 }
 
 fn source(url: reqwest::Url, auth: ClientAuth) -> TokenSource {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
-        .unwrap();
+        .expect("test setup");
     TokenSource::new(
         http,
         ClientCredentials {
@@ -128,11 +132,11 @@ async fn should_send_basic_client_authentication_and_share_one_token_between_cal
     .await;
     let tokens = Arc::new(source(url, ClientAuth::Basic));
     let (a, b) = tokio::join!(tokens.token(), tokens.token());
-    assert_eq!(a.unwrap().expose(), "t-1");
-    assert_eq!(b.unwrap().expose(), "t-1");
-    assert_eq!(tokens.token().await.unwrap().expose(), "t-1");
+    assert_eq!(a.expect("test setup").expose(), "t-1");
+    assert_eq!(b.expect("test setup").expose(), "t-1");
+    assert_eq!(tokens.token().await.expect("test setup").expose(), "t-1");
 
-    let seen = endpoint.seen.lock().unwrap();
+    let seen = endpoint.seen.lock().expect("test setup");
     assert_eq!(seen.len(), 1, "one request for three callers while the token is valid");
     let (auth, form) = &seen[0];
     // RFC 6749 §2.3.1: each part form-urlencoded, then joined by ':' and base64-encoded.
@@ -151,8 +155,15 @@ async fn should_send_the_client_in_the_form_with_post_authentication() {
         expires_in: None,
     }])
     .await;
-    assert_eq!(source(url, ClientAuth::Post).token().await.unwrap().expose(), "t-1");
-    let seen = endpoint.seen.lock().unwrap();
+    assert_eq!(
+        source(url, ClientAuth::Post)
+            .token()
+            .await
+            .expect("test setup")
+            .expose(),
+        "t-1"
+    );
+    let seen = endpoint.seen.lock().expect("test setup");
     let (auth, form) = &seen[0];
     assert_eq!(auth, &None);
     assert_eq!(field(form, "client_id"), Some("content mcp"));
@@ -175,10 +186,10 @@ async fn should_renew_a_token_that_is_about_to_expire() {
     ])
     .await;
     let tokens = source(url, ClientAuth::Basic);
-    assert_eq!(tokens.token().await.unwrap().expose(), "short");
+    assert_eq!(tokens.token().await.expect("test setup").expose(), "short");
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(tokens.token().await.unwrap().expose(), "next");
-    assert_eq!(endpoint.seen.lock().unwrap().len(), 2);
+    assert_eq!(tokens.token().await.expect("test setup").expose(), "next");
+    assert_eq!(endpoint.seen.lock().expect("test setup").len(), 2);
 }
 
 #[tokio::test]
@@ -197,16 +208,16 @@ async fn should_ask_again_after_a_refused_token_is_forgotten() {
     ])
     .await;
     let tokens = source(url, ClientAuth::Basic);
-    let first = tokens.token().await.unwrap();
+    let first = tokens.token().await.expect("test setup");
     tokens.forget(&Secret::new("some other token".to_owned())).await;
     assert_eq!(
-        tokens.token().await.unwrap().expose(),
+        tokens.token().await.expect("test setup").expose(),
         "revoked",
         "another token is not dropped"
     );
     tokens.forget(&first).await;
-    assert_eq!(tokens.token().await.unwrap().expose(), "fresh");
-    assert_eq!(endpoint.seen.lock().unwrap().len(), 2);
+    assert_eq!(tokens.token().await.expect("test setup").expose(), "fresh");
+    assert_eq!(endpoint.seen.lock().expect("test setup").len(), 2);
 }
 
 #[tokio::test]
@@ -221,18 +232,25 @@ async fn should_retry_rate_limits_and_server_errors() {
         },
     ])
     .await;
-    assert_eq!(source(url, ClientAuth::Basic).token().await.unwrap().expose(), "t-3");
-    assert_eq!(endpoint.seen.lock().unwrap().len(), 3);
+    assert_eq!(
+        source(url, ClientAuth::Basic)
+            .token()
+            .await
+            .expect("test setup")
+            .expose(),
+        "t-3"
+    );
+    assert_eq!(endpoint.seen.lock().expect("test setup").len(), 3);
 }
 
 #[tokio::test]
 async fn should_give_up_on_a_server_that_keeps_failing() {
     let (endpoint, url) = serve(vec![Answer::Status(502, "bad gateway")]).await;
-    let err = source(url, ClientAuth::Basic).token().await.unwrap_err();
+    let err = source(url, ClientAuth::Basic).token().await.expect_err("an error");
     assert!(matches!(err, TokenError::Unavailable(_)), "{err}");
     assert!(err.to_string().contains("502"), "{err}");
     assert_eq!(
-        endpoint.seen.lock().unwrap().len(),
+        endpoint.seen.lock().expect("test setup").len(),
         3,
         "the first attempt and two retries"
     );
@@ -245,12 +263,16 @@ async fn should_pass_on_a_refusal_once_and_never_show_the_secret() {
         r#"{"error":"invalid_client","error_description":"unknown client"}"#,
     )])
     .await;
-    let err = source(url, ClientAuth::Basic).token().await.unwrap_err();
+    let err = source(url, ClientAuth::Basic).token().await.expect_err("an error");
     let text = err.to_string();
     assert!(matches!(err, TokenError::Refused { status: 401, .. }), "{text}");
     assert!(text.contains("invalid_client: unknown client"), "{text}");
     assert!(!text.contains("s3cr"), "the secret must not appear: {text}");
-    assert_eq!(endpoint.seen.lock().unwrap().len(), 1, "a refusal is not retried");
+    assert_eq!(
+        endpoint.seen.lock().expect("test setup").len(),
+        1,
+        "a refusal is not retried"
+    );
 }
 
 #[tokio::test]
@@ -261,7 +283,7 @@ async fn should_refuse_a_token_that_is_not_a_bearer_token() {
         expires_in: Some(60),
     }])
     .await;
-    let err = source(url, ClientAuth::Basic).token().await.unwrap_err();
+    let err = source(url, ClientAuth::Basic).token().await.expect_err("an error");
     assert!(matches!(err, TokenError::Malformed(_)), "{err}");
 }
 
@@ -269,6 +291,6 @@ async fn should_refuse_a_token_that_is_not_a_bearer_token() {
 async fn should_say_which_authentication_methods_exist() {
     assert_eq!("client_secret_basic".parse::<ClientAuth>(), Ok(ClientAuth::Basic));
     assert_eq!("post".parse::<ClientAuth>(), Ok(ClientAuth::Post));
-    let err = "private_key_jwt".parse::<ClientAuth>().unwrap_err();
+    let err = "private_key_jwt".parse::<ClientAuth>().expect_err("an error");
     assert!(err.contains("client_secret_basic"), "{err}");
 }

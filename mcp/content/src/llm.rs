@@ -89,7 +89,7 @@ impl Credentials {
 
 enum Bearer {
     Key(Secret<String>),
-    Tokens(TokenSource),
+    Tokens(Box<TokenSource>),
 }
 
 /// Where and how to call the endpoint.
@@ -136,7 +136,7 @@ impl LlmEndpoint {
             .map_err(|e| LlmError::Transport(e.to_string()))?;
         let bearer = match credentials {
             Credentials::ApiKey(key) => Bearer::Key(key),
-            Credentials::ClientCredentials(client) => Bearer::Tokens(TokenSource::new(http.clone(), client)),
+            Credentials::ClientCredentials(client) => Bearer::Tokens(Box::new(TokenSource::new(http.clone(), client))),
         };
         Ok(LlmEndpoint {
             base,

@@ -231,12 +231,14 @@ async fn should_let_a_person_approve_a_draft_once_and_record_the_verdict() {
                 .post(url)
                 .bearer_auth(token)
                 .json(&serde_json::json!({
-                    "query": "mutation Review($log: ID!, $ok: Boolean!, $decision: CampaignLogDecision!) {
+                    "query": "mutation Review($log: ID!, $logText: String!, $ok: Boolean!, $decision: CampaignLogDecision!) {
                         reviewCampaignLog(input: {id: $log, decision: $decision, note: \"Fits the brand\"}) {
                           id status reviewedBy reviewNote reviewedAt }
                         recordAiUsage(input: {tool: \"content.reviewCampaignLog\", model: \"human\",
-                          prompt: $log, validationMethod: HUMAN, validated: $ok}) }",
-                    "variables": { "log": log_id, "ok": decision == "APPROVE", "decision": decision },
+                          prompt: $logText, validationMethod: HUMAN, validated: $ok}) }",
+                    "variables": {
+                        "log": log_id, "logText": log_id, "ok": decision == "APPROVE", "decision": decision,
+                    },
                 }))
                 .send()
                 .await

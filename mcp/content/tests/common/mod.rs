@@ -23,7 +23,13 @@ use uuid::Uuid;
 pub const SCOPES: &[&str] = &["content:read", "content:write", "ads:read", "sales:read", "sales:write"];
 
 pub async fn stack() -> TestStack {
-    TestStack::builder().with_auth().start().await
+    // The content subgraph's first search embeds every seeded description and builds the index:
+    // seconds in a debug build, longer on a busy machine; the default 5 s would cut it off.
+    TestStack::builder()
+        .with_auth()
+        .subgraph_timeout(Duration::from_secs(60))
+        .start()
+        .await
 }
 
 /// A campaign of the seed and its organization.

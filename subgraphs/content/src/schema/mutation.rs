@@ -234,7 +234,7 @@ pub(super) async fn review_campaign_log(ctx: &Context<'_>, input: ReviewCampaign
         note,
     };
     match store(ctx).review_campaign_log(claims.org, &review).await {
-        Ok(Reviewed::Done(log)) => Ok(CampaignLog(log)),
+        Ok(Reviewed::Done(log)) => Ok(CampaignLog(*log)),
         Ok(Reviewed::NotFound) => Err(error(ErrorCode::NotFound, format!("no campaign log {id}"))),
         Ok(Reviewed::NotPending(status)) => Err(error(
             ErrorCode::Conflict,

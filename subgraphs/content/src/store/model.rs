@@ -143,7 +143,7 @@ pub struct LogReview {
 /// What became of a review.
 #[derive(Debug, Clone)]
 pub enum Reviewed {
-    Done(CampaignLog),
+    Done(Box<CampaignLog>),
     /// No live log of the caller's organization has that id.
     NotFound,
     /// The log is not waiting for review: its status (`sent`, `approved`, `rejected`).

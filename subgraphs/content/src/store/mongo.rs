@@ -461,7 +461,7 @@ impl ContentStore for MongoStore {
             .return_document(mongodb::options::ReturnDocument::After)
             .await?;
         if let Some(log) = reviewed {
-            return Ok(Reviewed::Done(from_document(log)?));
+            return Ok(Reviewed::Done(Box::new(from_document(log)?)));
         }
         Ok(match logs.find_one(this).await? {
             None => Reviewed::NotFound,

@@ -371,7 +371,7 @@ impl ContentStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(log) = reviewed {
-            return Ok(Reviewed::Done(log.0));
+            return Ok(Reviewed::Done(Box::new(log.0)));
         }
         let status: Option<String> = sqlx::query_scalar(
             "SELECT status FROM content.campaign_logs
