@@ -150,6 +150,40 @@ impl MongoStore {
         Ok(Page::from_overfetch(collect(cursor).await?, first, total))
     }
 
+    /// Writes a validated new document as a pipeline upsert on `_id` and reads it back: the
+    /// server stamps the times (`$$NOW`), a retry of the same id keeps the first `created_at`, and
+    /// every caller value is a `$literal` (a string starting with `$` would otherwise be read as
+    /// a field path).
+    async fn insert_stamped<T: DeserializeOwned>(
+        &self,
+        c: Collection,
+        id: Uuid,
+        document: &Document,
+        what: &str,
+    ) -> Result<T> {
+        let mut set = Document::new();
+        for (key, value) in document {
+            let expression = match key.as_str() {
+                "_id" => continue,
+                "created_at" => doc! { "$ifNull": ["$created_at", "$$NOW"] }.into(),
+                "updated_at" => Bson::String("$$NOW".into()),
+                "deleted_at" => doc! { "$ifNull": ["$deleted_at", Bson::Null] }.into(),
+                _ => doc! { "$literal": value.clone() }.into(),
+            };
+            set.insert(key.clone(), expression);
+        }
+        let collection = self.collection(c);
+        collection
+            .update_one(doc! { "_id": uuid(id) }, vec![doc! { "$set": set }])
+            .upsert(true)
+            .await?;
+        let written = collection
+            .find_one(doc! { "_id": uuid(id) })
+            .await?
+            .ok_or_else(|| StoreError::Shape(format!("the {what} just written is not there")))?;
+        from_document(written)
+    }
+
     async fn list<T: DeserializeOwned>(&self, c: Collection, filter: Document, sort: Document) -> Result<Vec<T>> {
         collect(self.collection(c).find(filter).sort(sort).await?).await
     }
@@ -387,56 +421,15 @@ impl ContentStore for MongoStore {
     async fn create_content_request(&self, request: &NewContentRequest) -> Result<ContentRequest> {
         let document = request.document(Utc::now());
         document::validate(Collection::ContentRequests, &document)?;
-        // A pipeline upsert on _id: the server stamps the times ($$NOW), a retry of the same id
-        // keeps the first created_at, and every caller value is a $literal (a string starting with
-        // `$` would otherwise be read as a field path).
-        let mut set = Document::new();
-        for (key, value) in &document {
-            let expression = match key.as_str() {
-                "_id" => continue,
-                "created_at" => doc! { "$ifNull": ["$created_at", "$$NOW"] }.into(),
-                "updated_at" => Bson::String("$$NOW".into()),
-                "deleted_at" => doc! { "$ifNull": ["$deleted_at", Bson::Null] }.into(),
-                _ => doc! { "$literal": value.clone() }.into(),
-            };
-            set.insert(key.clone(), expression);
-        }
-        let requests = self.collection(Collection::ContentRequests);
-        requests
-            .update_one(doc! { "_id": uuid(request.id) }, vec![doc! { "$set": set }])
-            .upsert(true)
-            .await?;
-        let created = requests
-            .find_one(doc! { "_id": uuid(request.id) })
-            .await?
-            .ok_or_else(|| StoreError::Shape("the content request just written is not there".into()))?;
-        from_document(created)
+        self.insert_stamped(Collection::ContentRequests, request.id, &document, "content request")
+            .await
     }
 
     async fn create_campaign_log(&self, log: &NewCampaignLog) -> Result<CampaignLog> {
         let document = log.document(Utc::now());
         document::validate(Collection::CampaignLogs, &document)?;
-        // As create_content_request: the server stamps the times, caller values are literals.
-        let mut set = Document::new();
-        for (key, value) in &document {
-            let expression = match key.as_str() {
-                "_id" => continue,
-                "created_at" => doc! { "$ifNull": ["$created_at", "$$NOW"] }.into(),
-                "updated_at" => Bson::String("$$NOW".into()),
-                "deleted_at" => doc! { "$ifNull": ["$deleted_at", Bson::Null] }.into(),
-                _ => doc! { "$literal": value.clone() }.into(),
-            };
-            set.insert(key.clone(), expression);
-        }
-        let logs = self.collection(Collection::CampaignLogs);
-        logs.update_one(doc! { "_id": uuid(log.id) }, vec![doc! { "$set": set }])
-            .upsert(true)
-            .await?;
-        let created = logs
-            .find_one(doc! { "_id": uuid(log.id) })
-            .await?
-            .ok_or_else(|| StoreError::Shape("the campaign log just written is not there".into()))?;
-        from_document(created)
+        self.insert_stamped(Collection::CampaignLogs, log.id, &document, "campaign log")
+            .await
     }
 
     async fn review_campaign_log(&self, tenant: Option<Uuid>, review: &LogReview) -> Result<Reviewed> {
