@@ -6,4 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/dev-services.sh)"
 set -a; . .dev/keys.env; set +a
-cargo run --release --locked -p promptsales-mcp-content --example bench
+# The same selection as `make up` (scripts/up.sh) plus the example, so the dependencies are built
+# once with one feature set for both (a `-p` build would rebuild many of them differently).
+cargo build --release --locked --bin promptsales --bin promptsales-gateway \
+  --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
+  --bin promptsales-mcp-sales --bin promptsales-mcp-content --bin promptsales-worker --example bench
+target/release/examples/bench

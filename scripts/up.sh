@@ -17,9 +17,10 @@ step "services and tools"
 eval "$(scripts/dev-services.sh)"
 
 step "build (release)"
+# With the content benchmark (scripts/bench-content.sh): one feature set, built once for both.
 cargo build --release --locked --bin promptsales --bin promptsales-gateway \
   --bin promptsales-content --bin promptsales-ads --bin promptsales-crm --bin promptsales-sales \
-  --bin promptsales-mcp-sales --bin promptsales-mcp-content --bin promptsales-worker
+  --bin promptsales-mcp-sales --bin promptsales-mcp-content --bin promptsales-worker --example bench
 
 scheme=http
 if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
