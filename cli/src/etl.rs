@@ -382,8 +382,8 @@ fn credentials(a: &N8nArgs, client_secret: &str) -> anyhow::Result<serde_json::V
     };
     let redis = &a.redis_url;
     ensure!(
-        redis.scheme() == "redis",
-        "--redis-url {}: only redis:// is supported",
+        matches!(redis.scheme(), "redis" | "rediss"),
+        "--redis-url {}: must be redis:// or rediss:// (TLS; n8n then trusts NODE_EXTRA_CA_CERTS)",
         masked(redis)
     );
     let redis_db: u32 = match redis.path().trim_start_matches('/') {
@@ -417,7 +417,7 @@ fn credentials(a: &N8nArgs, client_secret: &str) -> anyhow::Result<serde_json::V
                 "port": redis.port().unwrap_or(6379),
                 "password": percent(redis.password().unwrap_or_default())?,
                 "database": redis_db,
-                "ssl": false,
+                "ssl": redis.scheme() == "rediss",
             }
         },
         {
@@ -451,4 +451,45 @@ fn masked(url: &url::Url) -> String {
         let _ = u.set_password(Some("***"));
     }
     u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        n8n: N8nArgs,
+    }
+
+    fn args(redis: &str) -> N8nArgs {
+        Cli::try_parse_from([
+            "promptsales",
+            "--redis-url",
+            redis,
+            "--workflow-sales-url",
+            "postgres://etl:pw@127.0.0.1:5432/sales",
+        ])
+        .expect("arguments")
+        .n8n
+    }
+
+    #[test]
+    fn should_hand_n8n_a_tls_redis_for_rediss_urls_and_refuse_other_schemes() {
+        let tls = credentials(&args("rediss://:s3cret@redis.promptsales.svc:6379/2"), "x").expect("credentials");
+        let redis = &tls[1]["data"];
+        assert_eq!(redis["ssl"], true);
+        assert_eq!(redis["host"], "redis.promptsales.svc");
+        assert_eq!(redis["password"], "s3cret");
+        assert_eq!(redis["database"], 2);
+
+        let plain = credentials(&args("redis://127.0.0.1:6379"), "x").expect("credentials");
+        assert_eq!(plain[1]["data"]["ssl"], false);
+
+        let error = credentials(&args("http://127.0.0.1:6379"), "x").expect_err("not Redis");
+        assert!(error.to_string().contains("redis:// or rediss://"), "{error}");
+    }
 }

@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 pub mod issuer;
+pub mod otlp;
 pub use issuer::Issuer;
 
 /// The composed supergraph the gateway serves in production, as checked in.

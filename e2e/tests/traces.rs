@@ -5,20 +5,13 @@
 //! telemetry guard shuts down (the flush a stopping process does), and the test decodes what
 //! arrived.
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex},
-};
+use std::collections::{BTreeSet, HashMap};
 
-use axum::{Router, body::Bytes, extract::State, routing::post};
-use opentelemetry_proto::tonic::{
-    collector::trace::v1::ExportTraceServiceRequest,
-    common::v1::{KeyValue, any_value::Value as AnyValue},
-    trace::v1::Span,
+use promptsales_e2e::{
+    SUBGRAPHS, TestStack,
+    otlp::{Receiver, Span, assert_one_tree, attribute, hex},
 };
-use promptsales_e2e::{SUBGRAPHS, TestStack};
 use promptsales_platform::telemetry::{self, TraceExport};
-use prost::Message as _;
 use serde_json::json;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -37,45 +30,11 @@ query($id: ID!) {
   }
 }"#;
 
-/// Collects the bodies POSTed to `/v1/traces`, answering as an OTLP collector does.
-async fn start_receiver() -> (String, Arc<Mutex<Vec<Bytes>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let app = Router::new()
-        .route(
-            "/v1/traces",
-            post(|State(store): State<Arc<Mutex<Vec<Bytes>>>>, body: Bytes| async move {
-                store.lock().expect("receiver lock").push(body);
-                ([("content-type", "application/x-protobuf")], Vec::<u8>::new())
-            }),
-        )
-        .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("bound address");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve the receiver") });
-    (format!("http://{addr}"), received)
-}
-
-fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
-    span.attributes
-        .iter()
-        .find(|KeyValue { key: k, .. }| k == key)
-        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-            AnyValue::StringValue(s) => Some(s.as_str()),
-            _ => None,
-        })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn should_make_one_trace_of_a_request_across_gateway_and_subgraphs() {
-    let (endpoint, received) = start_receiver().await;
+    let receiver = Receiver::start().await;
     let export = TraceExport {
-        endpoint: Some(endpoint),
+        endpoint: Some(receiver.endpoint.clone()),
         ..TraceExport::default()
     };
     // Logs at warn: the spans are exported at info whatever the log filter says.
@@ -107,16 +66,7 @@ async fn should_make_one_trace_of_a_request_across_gateway_and_subgraphs() {
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .expect("shutdown");
-    let spans: Vec<Span> = received
-        .lock()
-        .expect("receiver lock")
-        .iter()
-        .map(|body| ExportTraceServiceRequest::decode(body.as_ref()).expect("an OTLP protobuf body"))
-        .flat_map(|request| request.resource_spans)
-        .flat_map(|r| r.scope_spans)
-        .flat_map(|s| s.spans)
-        .filter(|s| hex(&s.trace_id) == TRACE_ID)
-        .collect();
+    let spans = receiver.spans_of(TRACE_ID);
     let by_id: HashMap<String, &Span> = spans.iter().map(|s| (hex(&s.span_id), s)).collect();
     let parent = |s: &Span| hex(&s.parent_span_id);
 
@@ -154,16 +104,5 @@ async fn should_make_one_trace_of_a_request_across_gateway_and_subgraphs() {
     assert_eq!(seen, all);
 
     // One tree: every span of the trace hangs from the caller's span through spans of the trace.
-    for span in &spans {
-        let mut at: &Span = span;
-        let mut hops = 0;
-        while parent(at) != CALLER_SPAN_ID {
-            at = by_id
-                .get(&parent(at))
-                .copied()
-                .unwrap_or_else(|| panic!("{} has a parent outside the trace", span.name));
-            hops += 1;
-            assert!(hops < spans.len(), "a cycle of parents through {}", span.name);
-        }
-    }
+    assert_one_tree(&spans, CALLER_SPAN_ID);
 }

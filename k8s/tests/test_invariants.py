@@ -280,10 +280,41 @@ def test_services_should_serve_tls_with_certificates_from_cert_manager(overlay):
         for v in spec.get("volumes", []):
             if v.get("secret", {}).get("secretName", "").endswith("-tls"):
                 assert v["secret"]["secretName"] in certs, f"{name}: no Certificate for {v['secret']['secretName']}"
-        if name in RUST and not name.startswith("mcp-"):
+        if name in RUST:
             env = {e["name"] for e in spec["containers"][0]["env"]}
             assert {"PROMPTSALES_TLS_CERT", "PROMPTSALES_TLS_KEY", "PROMPTSALES_TLS_CA"} <= env, name
             assert spec["containers"][0]["startupProbe"]["httpGet"]["scheme"] == "HTTPS", name
+
+
+def test_redis_should_speak_tls_only_and_its_clients_should_trust_our_ca(overlay):
+    _, objects = overlay
+    scripts = next(c for c in of(objects, "ConfigMap") if c["metadata"]["name"].startswith("redis-scripts"))
+    server, sentinel = scripts["data"]["redis.sh"], scripts["data"]["sentinel.sh"]
+    # Plain ports off, TLS 1.3 for clients and for replication, on servers and Sentinels alike.
+    assert "--port 0 --tls-port 6379" in server and "--tls-replication yes" in server
+    assert "--tls-protocols TLSv1.3" in server
+    for line in ("port 0", "tls-port 26379", "tls-replication yes", "tls-protocols TLSv1.3"):
+        assert re.search(rf"^\s*{line}$", sentinel, re.M), line
+    certs = {c["spec"]["secretName"] for c in of(objects, "Certificate")}
+    for s in of(objects, "StatefulSet"):
+        if s["metadata"]["name"] in ("redis", "redis-sentinel"):
+            secrets = {v["secret"]["secretName"] for v in s["spec"]["template"]["spec"]["volumes"] if "secret" in v}
+            assert secrets and secrets <= certs, s["metadata"]["name"]
+            for c in containers(s):
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    if "exec" in c.get(probe, {}):
+                        assert "--tls" in " ".join(c[probe]["exec"]["command"]), (c["name"], probe)
+    # Every client: rediss:// Sentinels or URL, and our CA.
+    for d in of(objects, "Deployment"):
+        env = {e["name"]: e for c in containers(d) for e in c.get("env", [])}
+        if "PROMPTSALES_REDIS_URL" in env:
+            assert env["PROMPTSALES_REDIS_CA"]["value"].endswith("ca.crt"), d["metadata"]["name"]
+            if "PROMPTSALES_REDIS_SENTINELS" in env:
+                sentinels = env["PROMPTSALES_REDIS_SENTINELS"]["value"].split(",")
+                assert len(sentinels) == 3 and all(u.startswith("rediss://") for u in sentinels)
+    gateway = next(c for c in of(objects, "ConfigMap") if c["metadata"]["name"].startswith("gateway-config"))
+    config = yaml.safe_load(next(iter(gateway["data"].values())))
+    assert all(u.startswith("rediss://") for u in config["cache"]["redis"]["sentinels"])
 
 
 def test_env_names_should_be_ones_the_binaries_read(overlay):

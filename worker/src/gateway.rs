@@ -60,11 +60,12 @@ impl Gateway {
     /// Runs one operation; `data` when it has no errors.
     pub async fn execute(&self, query: &str, variables: Value) -> Result<Value, GatewayError> {
         let token = self.token().await?;
-        let response = self
+        let request = self
             .http
             .post(self.url.clone())
             .bearer_auth(token.expose())
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!({ "query": query, "variables": variables }));
+        let response = promptsales_platform::telemetry::propagate(request)
             .send()
             .await
             .map_err(|e| GatewayError::Unavailable(e.to_string()))?;

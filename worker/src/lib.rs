@@ -25,6 +25,7 @@ use futures_util::{StreamExt, stream};
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 use crate::{
     alerts::Thresholds,
@@ -252,7 +253,21 @@ impl<S: Sender> Worker<S> {
         let leasing = &self.settings.leasing;
         let outcome = match steps::gate(&self.pool, step.campaign_plan_id).await? {
             Gate::Refuse(reason, why) => Outcome::Refused(reason, why),
-            Gate::Run => steps::execute(gateway, &step).await,
+            // One trace per step while traces are exported: the gateway request of the step names
+            // this span, so the gateway and the subgraphs it calls continue the same trace.
+            Gate::Run => {
+                let span = if promptsales_platform::telemetry::tracing_enabled() {
+                    tracing::info_span!(
+                        "agenda step",
+                        otel.name = %format_args!("step {}", step.kind),
+                        otel.kind = "internal",
+                        step = %step.id,
+                    )
+                } else {
+                    tracing::Span::none()
+                };
+                steps::execute(gateway, &step).instrument(span).await
+            }
         };
         if let Outcome::Retry(why) = &outcome {
             let dead = leasing

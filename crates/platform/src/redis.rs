@@ -34,6 +34,11 @@ pub const URL_ENV: &str = "PROMPTSALES_REDIS_URL";
 /// The variable that names the CA bundle (PEM) `rediss://` connections trust instead of the
 /// web roots, when [`RedisOptions::ca_file`] is not set.
 pub const CA_ENV: &str = "PROMPTSALES_REDIS_CA";
+/// The variable that lists the Sentinels (comma separated URLs) when the options name none: the
+/// way processes configured by environment alone (the MCP servers) follow the master.
+pub const SENTINELS_ENV: &str = "PROMPTSALES_REDIS_SENTINELS";
+/// The master name the Sentinels of [`SENTINELS_ENV`] know.
+pub const SENTINEL_MASTER_ENV: &str = "PROMPTSALES_REDIS_SENTINEL_MASTER";
 /// Redis when [`URL_ENV`] is not set: the local server.
 pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
 /// The prefix of every key in deployments.
@@ -76,7 +81,9 @@ pub struct RedisOptions {
     pub breaker_failures: u32,
     /// How long the breaker stays open before one probe command is let through, in milliseconds.
     pub breaker_cooldown_ms: u64,
-    /// Sentinel addresses (`redis://host:26379`, `rediss://…`); empty: connect to `url` directly.
+    /// Sentinel addresses (`redis://host:26379`, `rediss://…`). Empty: those of
+    /// `PROMPTSALES_REDIS_SENTINELS` (with `PROMPTSALES_REDIS_SENTINEL_MASTER`), else none, and
+    /// `url` is used directly.
     pub sentinels: Vec<String>,
     /// The master name the Sentinels know (needed with `sentinels`).
     pub sentinel_master: Option<String>,
@@ -122,6 +129,30 @@ impl fmt::Debug for RedisOptions {
     }
 }
 
+/// `sentinel` with the credentials of the master's `url` when it names none of its own: a
+/// deployment that gives its Sentinels the servers' password (ours does) names it once.
+fn with_master_credentials(sentinel: &str, url: &str) -> String {
+    let (Ok(mut with), Ok(master)) = (url::Url::parse(sentinel), url::Url::parse(url)) else {
+        return sentinel.to_owned();
+    };
+    if with.password().is_some() || master.password().is_none() {
+        return sentinel.to_owned();
+    }
+    if with.set_username(master.username()).is_err() || with.set_password(master.password()).is_err() {
+        return sentinel.to_owned();
+    }
+    with.to_string()
+}
+
+/// The non-empty, trimmed items of a comma-separated list.
+fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A URL with its password replaced, for logs.
 pub fn masked(raw: &str) -> String {
     match url::Url::parse(raw) {
@@ -141,6 +172,27 @@ impl RedisOptions {
             .clone()
             .or_else(|| std::env::var(URL_ENV).ok().filter(|u| !u.trim().is_empty()))
             .unwrap_or_else(|| DEFAULT_URL.to_owned())
+    }
+
+    /// The Sentinels in force and their master name: the configured ones, else those of
+    /// `PROMPTSALES_REDIS_SENTINELS` / `PROMPTSALES_REDIS_SENTINEL_MASTER`, else none.
+    pub fn effective_sentinels(&self) -> (Vec<String>, Option<String>) {
+        self.sentinels_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`RedisOptions::effective_sentinels`] with the environment read through `env`.
+    fn sentinels_with(&self, env: impl Fn(&str) -> Option<String>) -> (Vec<String>, Option<String>) {
+        if !self.sentinels.is_empty() {
+            return (self.sentinels.clone(), self.sentinel_master.clone());
+        }
+        let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        match var(SENTINELS_ENV) {
+            Some(list) => (
+                split_list(&list),
+                self.sentinel_master.clone().or_else(|| var(SENTINEL_MASTER_ENV)),
+            ),
+            None => (Vec::new(), self.sentinel_master.clone()),
+        }
     }
 
     /// The CA file in force: the configured one, else `PROMPTSALES_REDIS_CA`, else none.
@@ -179,10 +231,13 @@ impl RedisOptions {
         url.as_str()
             .into_connection_info()
             .map_err(|e| Error::Config(format!("url {}: {e}", masked(&url))))?;
-        if !self.sentinels.is_empty() && self.sentinel_master.is_none() {
-            return Err(Error::Config("sentinels are set but sentinel_master is not".into()));
+        let (sentinels, master) = self.effective_sentinels();
+        if !sentinels.is_empty() && master.is_none() {
+            return Err(Error::Config(format!(
+                "sentinels are set but sentinel_master is not (with {SENTINELS_ENV}, set {SENTINEL_MASTER_ENV})"
+            )));
         }
-        for s in &self.sentinels {
+        for s in &sentinels {
             s.as_str()
                 .into_connection_info()
                 .map_err(|e| Error::Config(format!("sentinel {}: {e}", masked(s))))?;
@@ -400,8 +455,9 @@ impl Redis {
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_millis(200));
-        let (target, connection) = match &options.sentinel_master {
-            Some(master) if !options.sentinels.is_empty() => {
+        let (sentinels, master) = options.effective_sentinels();
+        let (target, connection) = match master {
+            Some(master) if !sentinels.is_empty() => {
                 let info = url
                     .as_str()
                     .into_connection_info()
@@ -412,8 +468,8 @@ impl Redis {
                     node = node.set_tls_mode(redis::TlsMode::Secure);
                 }
                 let target = Target::Sentinel {
-                    sentinels: options.sentinels.clone(),
-                    master: master.clone(),
+                    sentinels: sentinels.iter().map(|s| with_master_credentials(s, &url)).collect(),
+                    master,
                     node,
                     url: url.clone(),
                     ca,
@@ -786,6 +842,50 @@ fn set_state_gauge(phase: Phase) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn should_take_the_sentinels_from_the_environment_only_when_the_options_name_none() {
+        let env = |name: &str| match name {
+            SENTINELS_ENV => Some(" rediss://s-0:26379, rediss://s-1:26379 ,,".to_owned()),
+            SENTINEL_MASTER_ENV => Some("promptsales".to_owned()),
+            _ => None,
+        };
+        let (sentinels, master) = RedisOptions::default().sentinels_with(env);
+        assert_eq!(sentinels, ["rediss://s-0:26379", "rediss://s-1:26379"]);
+        assert_eq!(master.as_deref(), Some("promptsales"));
+
+        let configured = RedisOptions {
+            sentinels: vec!["redis://mine:26379".into()],
+            sentinel_master: Some("mine".into()),
+            ..RedisOptions::default()
+        };
+        assert_eq!(
+            configured.sentinels_with(env),
+            (vec!["redis://mine:26379".to_owned()], Some("mine".to_owned()))
+        );
+        assert_eq!(RedisOptions::default().sentinels_with(|_| None), (Vec::new(), None));
+    }
+
+    #[test]
+    fn should_give_sentinels_without_credentials_those_of_the_master() {
+        assert_eq!(
+            with_master_credentials("rediss://s-0:26379", "rediss://:secret@redis:6379/0"),
+            "rediss://:secret@s-0:26379"
+        );
+        assert_eq!(
+            with_master_credentials("rediss://s-0:26379", "rediss://app:secret@redis:6379/0"),
+            "rediss://app:secret@s-0:26379"
+        );
+        // Their own credentials, or none anywhere: unchanged.
+        assert_eq!(
+            with_master_credentials("redis://:own@s-0:26379", "redis://:secret@redis:6379"),
+            "redis://:own@s-0:26379"
+        );
+        assert_eq!(
+            with_master_credentials("redis://s-0:26379", "redis://redis:6379"),
+            "redis://s-0:26379"
+        );
+    }
 
     #[test]
     fn should_build_keys_with_prefix_space_and_version() {

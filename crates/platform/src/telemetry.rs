@@ -290,6 +290,23 @@ pub fn join_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
     }
 }
 
+/// `request` with the W3C trace context of the current span (`traceparent`, and `tracestate` when
+/// there is one), so the service it calls continues this trace: what the gateway does for its
+/// subgraphs, for the processes that call the gateway (MCP servers, the worker). Unchanged when
+/// traces are off.
+pub fn propagate(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match trace_headers(&tracing::Span::current()) {
+        Some((parent, state)) => {
+            let request = request.header("traceparent", parent);
+            match state {
+                Some(state) => request.header("tracestate", state),
+                None => request,
+            }
+        }
+        None => request,
+    }
+}
+
 /// The W3C trace context naming `span`: its `traceparent` and, when there is one, `tracestate`.
 /// `None` when traces are off (the span has no OpenTelemetry context).
 pub fn trace_headers(span: &tracing::Span) -> Option<(String, Option<String>)> {

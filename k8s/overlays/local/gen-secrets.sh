@@ -36,7 +36,7 @@ PROMPTSALES_ADS_URL=${ads_url}
 PROMPTSALES_CRM_URL=${crm_url}
 PROMPTSALES_SALES_URL=${sales_url}
 PROMPTSALES_GATEWAY_SALES_URL=${sales_url}
-PROMPTSALES_REDIS_URL=redis://:${redis}@redis.promptsales.svc:6379/0
+PROMPTSALES_REDIS_URL=rediss://:${redis}@redis.promptsales.svc:6379/0
 END
 cat > secrets/migrate-urls.env <<END
 PROMPTSALES_CONTENT_URL=${content_url}

@@ -96,7 +96,7 @@ impl GatewayClient {
         if let Some(id) = &caller.request_id {
             request = request.header("x-request-id", id);
         }
-        let response = request
+        let response = promptsales_platform::telemetry::propagate(request)
             .send()
             .await
             .map_err(|e| GatewayError::Unavailable(e.without_url().to_string()))?;

@@ -1,4 +1,5 @@
-//! Serving an MCP server: over stdio, or streamable HTTP at `/mcp` with the platform's
+//! Serving an MCP server: over stdio, or streamable HTTP (TLS 1.3 when a certificate is
+//! configured) at `/mcp` with the platform's
 //! operational routes (`/healthz`, `/readyz` — the gateway answers —, `/metrics`), request ids,
 //! tracing, limits and graceful shutdown.
 //!
@@ -44,6 +45,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("the MCP session over stdio failed: {0}")]
     Stdio(String),
+    #[error("TLS is misconfigured: {0}")]
+    Tls(#[from] promptsales_platform::tls::TlsError),
 }
 
 /// The HTTP router of a server: `/mcp` (streamable HTTP; a new handler from `factory` per
@@ -121,6 +124,9 @@ where
             Ok(())
         }
         Transport::Http => {
+            // TLS 1.3 when PROMPTSALES_TLS_CERT and PROMPTSALES_TLS_KEY name a certificate (as for
+            // every other service), read before binding so a bad pair stops the server at once.
+            let tls = promptsales_platform::tls::ServerTls::from_env()?;
             let address = std::net::SocketAddr::new(args.bind, args.port.unwrap_or(default_port));
             let listener = tokio::net::TcpListener::bind(address)
                 .await
@@ -131,7 +137,7 @@ where
                 service::shutdown_signal().await;
                 cancel.cancel();
             };
-            service::serve_until(listener, router, None, shutdown).await?;
+            service::serve_until(listener, router, tls, shutdown).await?;
             Ok(())
         }
     }

@@ -8,13 +8,14 @@
 
 use std::{future::Future, time::Instant};
 
-use promptsales_platform::Secret;
+use promptsales_platform::{Secret, telemetry};
 use rmcp::{
     RoleServer,
     model::{CallToolResult, ContentBlock},
     service::RequestContext,
 };
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::{
     cache::AnswerCache,
@@ -72,7 +73,10 @@ impl Kit {
         Fut: Future<Output = Result<ToolOutcome, ToolError>>,
     {
         match Caller::of(ctx, self.stdio_token.as_ref()) {
-            Ok(caller) => self.run_as(&caller, call, compute).await,
+            Ok(caller) => {
+                let span = tool_span(ctx, call.tool);
+                self.run_inner(&caller, call, compute, true).instrument(span).await
+            }
             Err(e) => error_result(&e.to_string(), "unauthenticated"),
         }
     }
@@ -90,7 +94,10 @@ impl Kit {
         Fut: Future<Output = Result<ToolOutcome, ToolError>>,
     {
         match Caller::of(ctx, self.stdio_token.as_ref()) {
-            Ok(caller) => self.run_inner(&caller, call, compute, false).await,
+            Ok(caller) => {
+                let span = tool_span(ctx, call.tool);
+                self.run_inner(&caller, call, compute, false).instrument(span).await
+            }
             Err(e) => error_result(&e.to_string(), "unauthenticated"),
         }
     }
@@ -101,7 +108,8 @@ impl Kit {
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<ToolOutcome, ToolError>>,
     {
-        self.run_inner(caller, call, compute, true).await
+        let span = tool_span_with_parent(None, call.tool);
+        self.run_inner(caller, call, compute, true).instrument(span).await
     }
 
     async fn run_inner<F, Fut>(&self, caller: &Caller, call: ToolCall, compute: F, cacheable: bool) -> CallToolResult
@@ -190,6 +198,30 @@ impl Kit {
         };
         usage::record(&self.gateway, caller, &record).await.map(|_| ())
     }
+}
+
+/// The span of one tool call, while traces are exported. Over HTTP it continues the trace the
+/// client named in its request's `traceparent`; every gateway request of the call names this
+/// span in turn (`GatewayClient::execute`), so one tool call is one trace from the client through
+/// the gateway to the subgraphs.
+fn tool_span(ctx: &RequestContext<RoleServer>, tool: &'static str) -> tracing::Span {
+    tool_span_with_parent(ctx.extensions.get::<http::request::Parts>().map(|p| &p.headers), tool)
+}
+
+fn tool_span_with_parent(headers: Option<&http::HeaderMap>, tool: &'static str) -> tracing::Span {
+    if !telemetry::tracing_enabled() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "mcp tool call",
+        otel.name = %format_args!("tools/call {tool}"),
+        otel.kind = "server",
+        mcp.tool = tool,
+    );
+    if let Some(headers) = headers {
+        telemetry::join_remote_parent(&span, headers);
+    }
+    span
 }
 
 fn success(outcome: &ToolOutcome, cached: bool) -> CallToolResult {

@@ -3,7 +3,7 @@
 //! pipe, as a stdio client reaches it.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-use std::{sync::Arc, time::Duration};
+use std::{path::PathBuf, process::Command, sync::Arc, time::Duration};
 
 use promptsales_e2e::TestStack;
 use promptsales_mcp_kit::{
@@ -89,4 +89,41 @@ pub fn dec(v: &Value) -> rust_decimal::Decimal {
         .unwrap_or_else(|| panic!("a decimal string, got {v}"))
         .parse()
         .expect("a decimal")
+}
+
+/// The Python of the repository's tool venv, checked to have the MCP SDK.
+pub fn python() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = std::env::var_os("PROMPTSALES_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".tools/venv/bin/python"));
+    let ok = Command::new(&python)
+        .args(["-c", "import mcp.client.streamable_http, mcp.client.stdio"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "the Python MCP SDK is not installed at {}: run scripts/dev-services.sh (it installs \
+         scripts/requirements-tools.txt into .tools/venv), or set PROMPTSALES_PYTHON to a Python with `mcp` installed",
+        python.display()
+    );
+    python
+}
+
+pub fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py")
+}
+
+pub async fn run_client(mut cmd: tokio::process::Command) -> Value {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the Python client finishes within two minutes")
+        .expect("the Python client runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "python client failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
