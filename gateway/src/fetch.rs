@@ -23,6 +23,7 @@ use std::{
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use promptsales_platform::telemetry;
+use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 use bytes::Bytes;
@@ -45,6 +46,15 @@ pub enum ClientError {
     Tls(#[from] rustls::Error),
     #[error("a trusted CA certificate of PROMPTSALES_TLS_CA: {0}")]
     Root(String),
+}
+
+/// Bounds on the connections and fetches to each subgraph.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolLimits {
+    /// Idle connections kept per subgraph host.
+    pub max_idle_per_host: usize,
+    /// Fetches in flight per subgraph; 0 for no bound.
+    pub max_in_flight: usize,
 }
 
 /// Headers every fetch of one client request carries.
@@ -201,6 +211,8 @@ pub struct Fetcher {
     /// `gateway_subgraph_fetch_shared_total`: fetches answered by an identical one in flight.
     shared: HashMap<String, metrics::Counter>,
     in_flight: InFlight,
+    /// One slot per fetch that may be in flight to each subgraph (absent: no bound).
+    slots: HashMap<String, Arc<Semaphore>>,
 }
 
 impl Fetcher {
@@ -208,6 +220,7 @@ impl Fetcher {
         endpoints: HashMap<String, String>,
         default_timeout: Duration,
         timeouts: HashMap<String, Duration>,
+        pool: PoolLimits,
     ) -> Result<Fetcher, ClientError> {
         // Verification stays on: https subgraphs must show a certificate from the web roots or
         // from the CA bundle of `PROMPTSALES_TLS_CA` (a private CA, `promptsales certs`).
@@ -235,7 +248,16 @@ impl Fetcher {
         // and following one would send the signed claims elsewhere.
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(pool.max_idle_per_host)
             .build(connector);
+        let slots = if pool.max_in_flight == 0 {
+            HashMap::new()
+        } else {
+            endpoints
+                .keys()
+                .map(|name| (name.clone(), Arc::new(Semaphore::new(pool.max_in_flight))))
+                .collect()
+        };
         let urls = endpoints
             .iter()
             .filter_map(|(name, url)| match parse_endpoint(url) {
@@ -277,6 +299,7 @@ impl Fetcher {
             durations,
             shared,
             in_flight: Arc::default(),
+            slots,
         })
     }
 
@@ -343,7 +366,7 @@ impl Fetcher {
             self.join_or_send(subgraph, uri, timeout, body, ctx, trace).await
         } else {
             match request(uri, body, ctx, trace) {
-                Ok(request) => exchange(self.client.clone(), request, timeout).await,
+                Ok(request) => exchange(self.client.clone(), request, timeout, self.slots.get(subgraph).cloned()).await,
                 Err(failure) => Err(failure),
             }
         };
@@ -394,6 +417,7 @@ impl Fetcher {
         ctx: &FetchContext,
         trace: Option<&TraceHeaders>,
     ) -> Result<Exchange, Failure> {
+        let slots = self.slots.get(subgraph).cloned();
         let key = Arc::new(InFlightKey {
             subgraph: subgraph.to_owned(),
             claims: ctx.claims.clone(),
@@ -410,7 +434,7 @@ impl Fetcher {
                     let own = key.clone();
                     // The map's lock is held until the entry is in: the task's removal waits for it.
                     let task = tokio::spawn(async move {
-                        let answer = exchange(client, request, timeout).await;
+                        let answer = exchange(client, request, timeout, slots).await;
                         map.lock().unwrap_or_else(|p| p.into_inner()).remove(&own);
                         answer
                     });
@@ -470,13 +494,19 @@ fn request(
     request.body(Full::new(body)).map_err(|_| Failure::Unreachable)
 }
 
-/// Sends one request and reads the whole answer within `timeout`.
+/// Sends one request and reads the whole answer within `timeout`, which includes waiting for
+/// one of the subgraph's `slots` when it is bounded.
 async fn exchange(
     client: Client<Connector, Full<Bytes>>,
     request: Request<Full<Bytes>>,
     timeout: Duration,
+    slots: Option<Arc<Semaphore>>,
 ) -> Result<Exchange, Failure> {
     let exchange = async {
+        let _slot = match slots {
+            Some(slots) => Some(slots.acquire_owned().await.ok()?),
+            None => None,
+        };
         let response = client.request(request).await.ok()?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.ok()?.to_bytes();

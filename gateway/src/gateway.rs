@@ -78,6 +78,13 @@ pub struct Options {
     /// Whether a query identical to one running (same document, operation, variables and
     /// signed claims) waits for that one's answer instead of running again. Mutations never do.
     pub dedupe_queries: bool,
+    /// Most idle connections kept open to one subgraph. Connections above it are closed when
+    /// they fall idle, so a burst does not leave hundreds of sockets (and their buffers) behind.
+    pub subgraph_pool_max_idle_per_host: usize,
+    /// Most fetches in flight to one subgraph at once; a fetch beyond it waits for a slot
+    /// (within its timeout). This bounds the connections a gateway opens to a subgraph under
+    /// overload. 0: no bound.
+    pub subgraph_max_in_flight: usize,
 }
 
 impl Default for Options {
@@ -92,6 +99,8 @@ impl Default for Options {
             plan_timeout: Duration::from_secs(5),
             dedupe_subgraph_requests: true,
             dedupe_queries: true,
+            subgraph_pool_max_idle_per_host: 32,
+            subgraph_max_in_flight: 128,
         }
     }
 }
@@ -237,7 +246,11 @@ impl Gateway {
             .iter()
             .map(|(k, v)| (k.clone(), Duration::from_millis(*v)))
             .collect();
-        let fetcher = Fetcher::new(endpoints, options.subgraph_timeout, timeouts)?;
+        let pool = crate::fetch::PoolLimits {
+            max_idle_per_host: options.subgraph_pool_max_idle_per_host,
+            max_in_flight: options.subgraph_max_in_flight,
+        };
+        let fetcher = Fetcher::new(endpoints, options.subgraph_timeout, timeouts, pool)?;
         // Built even when introspection is off: it checks that the API schema is one the
         // gateway can describe and shape (every type it names is defined).
         let introspection = Introspection::new(planner.consumer_schema.document.clone()).map_err(Error::Unservable)?;
@@ -320,13 +333,18 @@ impl Gateway {
             pruned = scopes::without(doc, &self.schema, denied);
             &pruned
         };
-        let normalized =
-            normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
-        let token = CancellationToken::with_timeout(self.options.plan_timeout);
-        let plan = self
-            .planner
-            .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
-            .map_err(|e| e.to_string())?;
+        // The planner is another project's code: a panic in it (the differential check found
+        // operations that make it index out of range) must cost this operation only, answered
+        // with an error, not the connection without an answer (or a test process).
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let normalized =
+                normalize_operation(&self.planner.supergraph, doc, operation_name).map_err(|e| e.to_string())?;
+            let token = CancellationToken::with_timeout(self.options.plan_timeout);
+            self.planner
+                .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
+                .map_err(|e| e.to_string())
+        }));
+        let plan = planned.map_err(|_| "the query planner panicked".to_owned())??;
         metrics::histogram!("gateway_plan_duration_seconds").record(started.elapsed().as_secs_f64());
         let plan = Arc::new(plan);
         self.plans.insert(key, plan.clone());

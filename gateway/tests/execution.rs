@@ -692,3 +692,44 @@ async fn should_put_an_error_at_every_field_a_failed_entity_fetch_was_to_add() {
         "{body}"
     );
 }
+
+/// When `@skip` removes every field of a selection, the object is an empty map by the spec, but
+/// the fixture subgraphs (async-graphql) answer `null` for it. That null sits in a non-null
+/// position (`[Review!]!`), so it propagates to the nearest nullable parent with an error, as
+/// result coercion says; the gateway does not invent an object the subgraph did not return.
+/// Found by the differential check: Hive Router passes the null on inside the non-null list
+/// without an error (docs/federation.md).
+#[tokio::test]
+async fn should_propagate_the_null_a_subgraph_answers_for_a_selection_skipped_entirely() {
+    let stack = Stack::start().await;
+    let body = stack
+        .query_with(
+            r#"query($skip: Boolean!) { me { username reviews { id @skip(if: $skip) } } }"#,
+            json!({ "skip": true }),
+        )
+        .await;
+    assert_json_snapshot!(body, @r#"
+    {
+      "data": {
+        "me": null
+      },
+      "errors": [
+        {
+          "message": "Cannot return null for non-nullable field User.reviews.",
+          "path": [
+            "me",
+            "reviews",
+            0
+          ]
+        }
+      ]
+    }
+    "#);
+    let body = stack
+        .query_with(
+            r#"query($skip: Boolean!) { me { username reviews { id @skip(if: $skip) } } }"#,
+            json!({ "skip": false }),
+        )
+        .await;
+    assert_eq!(body["data"]["me"]["reviews"][0]["id"], "r1", "{body}");
+}

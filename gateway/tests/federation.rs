@@ -380,3 +380,20 @@ async fn should_leave_null_keys_out_inside_nested_lists_and_aliases() {
         lib.representations("people")
     );
 }
+
+/// An operation the query planner (hive-router-query-planner 2.10) panics on, found by the
+/// differential check (it indexes out of range in `merge_path.rs`; Hive Router's own worker dies
+/// on it too). The panic costs that operation only: a 500 with an `INTERNAL` error, and the
+/// gateway goes on serving.
+#[tokio::test]
+async fn should_answer_an_error_when_the_planner_panics_and_keep_serving() {
+    let lib = Library::start().await;
+    let query = r#"query Generated($v0: Currency!, $v1: Boolean!, $v2: Currency!, $v3: Currency!, $v4: Boolean!, $v5: Currency!, $v6: Int!, $v7: Boolean!) { a1: shelf { __typename ...F0 } a10: book(id: "b3") { a11: title a12: format similar { a13: priceIn(currency: $v3) a14: similar { id @skip(if: $v4) a15: priceIn(currency: $v5) shippingUsd shippingEur } a16: reviews(limit: $v6) { a17: body } topReviewer { name } } a18: reviews(limit: 3) { a19: reviewerHandle @include(if: $v7) body } } } fragment F0 on Book { __typename a2: id a3: format a4: priceIn(currency: $v0) a5: similar @include(if: $v1) { id title a6: priceIn(currency: $v2) similar { a7: title a8: format a9: shippingUsd shippingEur } } }"#;
+    let variables = json!({"v0":"EUR","v1":true,"v2":"USD","v3":"USD","v4":true,"v5":"EUR","v6":1,"v7":false});
+    let (status, body) = lib.post(query, variables).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL", "{body}");
+    let (status, body) = lib.post(r#"{ book(id: "b1") { title } }"#, json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["book"]["title"], "Dune", "{body}");
+}

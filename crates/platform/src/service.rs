@@ -45,6 +45,21 @@ pub fn metrics() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // A second recorder in the same process (tests) is fine: we keep using our handle.
         let _ = metrics::set_global_recorder(recorder);
+        // Histogram samples pile up in the recorder until something drains them into their
+        // buckets: a scrape of /metrics does, but a process nobody scrapes (or one scraped every
+        // few minutes under heavy load) would keep every sample. Upkeep drains them regularly.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(5));
+                    upkeep.run_upkeep();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "the metrics upkeep thread did not start; histograms drain on scrape only");
+        }
         handle
     })
 }

@@ -16,6 +16,11 @@
 //! top-level `errors` key. `--find-max` steps the rate up geometrically from `--rate` until a step
 //! has errors, misses its rate by more than 3 %, or has a p99 above `--p99-bound-ms`, and reports
 //! the last step that passed.
+//!
+//! `--closed-loop N` is the other mode: N clients, each sending its next request as soon as its
+//! previous one answered, for the warm-up and the measured window. It measures the throughput a
+//! gateway reaches when kept busy (what it can do), and latencies from each request's actual
+//! send (flattering under overload, hence the open loop for latency figures).
 
 use std::{
     path::PathBuf,
@@ -81,6 +86,10 @@ struct Args {
     /// The factor between --find-max steps.
     #[arg(long, default_value_t = 1.25)]
     step: f64,
+    /// Closed loop instead of a constant rate: this many clients, each sending its next request
+    /// when its previous one answered (`--rate` is then ignored).
+    #[arg(long, value_name = "CLIENTS", conflicts_with = "find_max")]
+    closed_loop: Option<usize>,
     /// A free-form label copied into the output.
     #[arg(long, default_value = "")]
     label: String,
@@ -153,6 +162,11 @@ fn main() -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     let target = Arc::new(target(&args)?);
     runtime.block_on(async {
+        if let Some(clients) = args.closed_loop {
+            let report = run_closed(&target, &args, clients.max(1)).await;
+            print(&args, &report, None);
+            return Ok(());
+        }
         if !args.find_max {
             let report = run(&target, &args, args.rate).await;
             print(&args, &report, None);
@@ -332,6 +346,85 @@ async fn run(target: &Arc<Target>, args: &Args, rate: f64) -> Report {
     }
 }
 
+/// The closed loop: `clients` tasks, each sending as soon as its previous request answered.
+/// The report's `rate` is the achieved rate (nothing is scheduled) and latencies run from the
+/// actual send.
+async fn run_closed(target: &Arc<Target>, args: &Args, clients: usize) -> Report {
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(args.warmup);
+    let end = measure_from + Duration::from_secs_f64(args.duration);
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..clients {
+        let target = Arc::clone(target);
+        tasks.spawn(async move {
+            let mut tally = Tally::default();
+            let mut i = client;
+            loop {
+                let sent = Instant::now();
+                if sent >= end {
+                    return tally;
+                }
+                let body = target.bodies[i % target.bodies.len()];
+                i += clients;
+                let outcome = send(&target, body).await;
+                let done = Instant::now();
+                if sent < measure_from {
+                    continue;
+                }
+                tally.last_done = Some(done);
+                match outcome {
+                    Outcome::Ok => {
+                        tally.ok += 1;
+                        tally.latencies_us.push((done - sent).as_micros() as u64);
+                    }
+                    Outcome::Transport(m) => {
+                        tally.errors.transport += 1;
+                        tally.first_error.get_or_insert(m);
+                    }
+                    Outcome::Status(m) => {
+                        tally.errors.status += 1;
+                        tally.first_error.get_or_insert(m);
+                    }
+                    Outcome::GraphQl(m) => {
+                        tally.errors.graphql += 1;
+                        tally.first_error.get_or_insert(m);
+                    }
+                }
+            }
+        });
+    }
+    let mut all = Tally::default();
+    while let Some(tally) = tasks.join_next().await {
+        let tally = tally.expect("a client task does not panic");
+        all.ok += tally.ok;
+        all.errors.transport += tally.errors.transport;
+        all.errors.status += tally.errors.status;
+        all.errors.graphql += tally.errors.graphql;
+        all.latencies_us.extend(tally.latencies_us);
+        all.last_done = all.last_done.max(tally.last_done);
+        if all.first_error.is_none() {
+            all.first_error = tally.first_error;
+        }
+    }
+    all.latencies_us.sort_unstable();
+    let elapsed = all
+        .last_done
+        .map_or(args.duration, |last| {
+            last.saturating_duration_since(measure_from).as_secs_f64()
+        })
+        .max(args.duration);
+    let achieved = all.ok as f64 / elapsed;
+    Report {
+        rate: achieved,
+        achieved_rps: achieved,
+        ok: all.ok,
+        errors: all.errors,
+        send_lag_p99_us: 0,
+        latencies_us: all.latencies_us,
+        first_error: all.first_error,
+    }
+}
+
 async fn send(target: &Target, body: &'static [u8]) -> Outcome {
     let response = match target
         .client
@@ -383,6 +476,8 @@ fn print(args: &Args, report: &Report, max_rate: Option<f64>) {
     if args.json {
         let line = json!({
             "label": args.label,
+            "loop": if args.closed_loop.is_some() { "closed" } else { "open" },
+            "clients": args.closed_loop,
             "rate": report.rate,
             "max_rate": max_rate,
             "achieved_rps": round2(report.achieved_rps),

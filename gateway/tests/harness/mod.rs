@@ -29,17 +29,21 @@ pub fn hive_binary() -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
-/// A Hive Router process, stopped on drop.
+/// A Hive Router process, stopped on drop; started again when it dies on an operation (the
+/// operation then counts as a difference: a crash is an answer of its own).
 pub struct Hive {
-    child: Child,
+    child: std::sync::Mutex<Child>,
     pub url: String,
+    binary: PathBuf,
+    port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Drop for Hive {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
@@ -76,19 +80,35 @@ impl Hive {
         }
         let config_path = dir.path().join("hive.yaml");
         std::fs::write(&config_path, config).expect("write config");
-        let log = std::fs::File::create(dir.path().join("hive.log")).expect("log");
-        let child = Command::new(binary)
-            .env("ROUTER_CONFIG_FILE_PATH", &config_path)
+        let child = Self::spawn(binary, dir.path());
+        let hive = Hive {
+            child: std::sync::Mutex::new(child),
+            url: format!("http://127.0.0.1:{port}/graphql"),
+            binary: binary.to_owned(),
+            port,
+            _dir: dir,
+        };
+        hive.wait_ready().await;
+        hive
+    }
+
+    fn spawn(binary: &Path, dir: &Path) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("hive.log"))
+            .expect("log");
+        Command::new(binary)
+            .env("ROUTER_CONFIG_FILE_PATH", dir.join("hive.yaml"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("Hive Router starts");
-        let hive = Hive {
-            child,
-            url: format!("http://127.0.0.1:{port}/graphql"),
-            _dir: dir,
-        };
-        let ready = format!("http://127.0.0.1:{port}/readiness");
+            .expect("Hive Router starts")
+    }
+
+    async fn wait_ready(&self) {
+        let hive = self;
+        let ready = format!("http://127.0.0.1:{}/readiness", self.port);
         let client = reqwest::Client::new();
         let started = Instant::now();
         loop {
@@ -101,17 +121,47 @@ impl Hive {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        hive
     }
 
+    /// Hive Router's answer; when it gives none (the process died), a description of that with
+    /// the end of its log, and the process is started again for the next operation.
     pub async fn post(&self, body: &Value, headers: &[(&str, String)]) -> Value {
         let mut request = reqwest::Client::new().post(&self.url).json(body);
         for (k, v) in headers {
             request = request.header(*k, v);
         }
-        let response = request.send().await.expect("Hive Router answers");
-        let bytes = response.bytes().await.expect("body");
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&bytes).into_owned()))
+        let failure = match request.send().await {
+            Ok(response) => match response.bytes().await {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes)
+                        .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&bytes).into_owned()));
+                }
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let exited = {
+            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    *child = Self::spawn(&self.binary, self._dir.path());
+                    Some(status)
+                }
+                _ => None,
+            }
+        };
+        let log = std::fs::read_to_string(self._dir.path().join("hive.log")).unwrap_or_default();
+        // The last panic Hive Router logged (its message is the line after "panicked at").
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = match lines.iter().rposition(|l| l.contains("panicked at")) {
+            Some(i) => lines[i..lines.len().min(i + 2)].join("\n"),
+            None => lines[lines.len().saturating_sub(4)..].join("\n"),
+        };
+        if exited.is_some() {
+            self.wait_ready().await;
+        }
+        json!({ "hive_failed": failure.to_string(), "exited": exited.map(|s| s.to_string()), "log": tail })
     }
 }
 
