@@ -42,8 +42,8 @@ impl Receiver {
         }
     }
 
-    /// Every span received so far whose trace id is `trace_id` (hex).
-    pub fn spans_of(&self, trace_id: &str) -> Vec<Span> {
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<Span> {
         self.received
             .lock()
             .expect("receiver lock")
@@ -52,6 +52,13 @@ impl Receiver {
             .flat_map(|request| request.resource_spans)
             .flat_map(|r| r.scope_spans)
             .flat_map(|s| s.spans)
+            .collect()
+    }
+
+    /// Every span received so far whose trace id is `trace_id` (hex).
+    pub fn spans_of(&self, trace_id: &str) -> Vec<Span> {
+        self.spans()
+            .into_iter()
             .filter(|s| hex(&s.trace_id) == trace_id)
             .collect()
     }

@@ -1,6 +1,7 @@
 //! The worker against the real stack (seeded stores, the four subgraphs, the gateway checking real
 //! tokens): an approved step activates a scheduled campaign in PromptAds through the gateway, and
-//! a client without `ads:write` changes nothing.
+//! a client without `ads:write` changes nothing; and the step's gateway request continues the
+//! step's trace through the gateway to the subgraph.
 
 mod common;
 
@@ -163,4 +164,58 @@ async fn should_activate_an_approved_campaign_through_the_gateway_and_change_not
     .await
     .expect("audit");
     assert_eq!(audited, 1);
+}
+
+/// A step is one trace: the worker's span for it, the gateway's request span as its child (the
+/// worker sent its `traceparent`), and the ads subgraph's request further down. Exported over OTLP
+/// to a local receiver when the telemetry guard shuts down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn should_make_one_trace_of_a_step_through_the_gateway() {
+    use promptsales_e2e::otlp::{Receiver, attribute, hex};
+    use promptsales_platform::telemetry::{self, TraceExport};
+
+    let receiver = Receiver::start().await;
+    let export = TraceExport {
+        endpoint: Some(receiver.endpoint.clone()),
+        ..TraceExport::default()
+    };
+    let guard = telemetry::install("worker-test", "warn", &export).expect("the OTLP exporter starts");
+    assert!(guard.exporting(), "the first subscriber of this test process");
+
+    let stack = TestStack::builder().with_auth().start().await;
+    let (campaign, plan, org, _) = approved_scheduled_campaign(&stack).await;
+    let step = add_step(&stack, plan, org, campaign).await;
+    let tick = worker(&stack, &["ads:read", "ads:write"])
+        .await
+        .tick()
+        .await
+        .expect("tick");
+    assert_eq!(tick.steps_done, 1, "{tick:?}");
+
+    tokio::task::spawn_blocking(move || guard.shutdown())
+        .await
+        .expect("shutdown");
+    let all = receiver.spans();
+    let step_span = all
+        .iter()
+        .find(|s| attribute(s, "step") == Some(step.to_string().as_str()))
+        .unwrap_or_else(|| panic!("no span of step {step}: {all:#?}"));
+    assert_eq!(step_span.name, "step activate_campaign");
+    let trace = hex(&step_span.trace_id);
+    let spans = receiver.spans_of(&trace);
+    let gateway: Vec<_> = spans
+        .iter()
+        .filter(|s| attribute(s, "service") == Some("gateway"))
+        .collect();
+    assert!(
+        !gateway.is_empty(),
+        "the gateway request is in the step's trace: {spans:#?}"
+    );
+    for request in &gateway {
+        assert_eq!(request.parent_span_id, step_span.span_id, "{request:#?}");
+    }
+    assert!(
+        spans.iter().any(|s| attribute(s, "service") == Some("ads")),
+        "the ads subgraph is in the step's trace: {spans:#?}"
+    );
 }
