@@ -397,3 +397,74 @@ async fn should_answer_an_error_when_the_planner_panics_and_keep_serving() {
     assert_eq!(status, 200);
     assert_eq!(body["data"]["book"]["title"], "Dune", "{body}");
 }
+
+/// Kind 8 of the differential check (docs/federation.md): a field that `@requires`
+/// `priceIn(currency: EUR)` beside the client's own `priceIn` with a variable argument, under a
+/// conditional sibling. The required price must reach the shipping subgraph whatever the variable
+/// says: the answers equal those of the same fields asked one by one.
+///
+/// Open (docs/federation.md, kind 8): hive-router-query-planner 2.10.11 (the latest) fetches the
+/// required price as `_internal_qp_alias_0: priceIn(currency: EUR)` beside the client's
+/// `priceIn(currency: $currency)` but writes the entity fetch's requires as plain `priceIn`, and
+/// when another path needs the same requires it gives that path the alias instead (batched or
+/// not). The representation then carries the client's price, or none. Fixing it means checking
+/// each plan's requires against the fetches that produce its path; until then this test fails.
+#[tokio::test]
+#[ignore = "kind 8 of docs/federation.md: the planner's requires misses the alias of its own argument set"]
+async fn should_send_the_required_argument_set_beside_a_client_field_with_a_variable_argument() {
+    let lib = Library::start().await;
+    let alone = lib
+        .query("{ search(format: PAPERBACK) { id shippingEur shippingUsd } shelf { ... on Book { id shippingEur } } }")
+        .await;
+    // The shelf's archived book is inaccessible: its place is null with an error, in both.
+    let errors = |body: &Value| body["errors"].as_array().map_or(0, Vec::len);
+    let query = r#"query($skip: Boolean!, $currency: Currency!) {
+        search(format: PAPERBACK) { id shippingUsd @skip(if: $skip) shippingEur }
+        shelf { ... on Book { id priceIn(currency: $currency) shippingEur } }
+    }"#;
+    for skip in [true, false] {
+        for currency in ["USD", "EUR", "INTERNAL"] {
+            let body = lib
+                .query_with(query, json!({ "skip": skip, "currency": currency }))
+                .await;
+            assert_eq!(errors(&body), errors(&alone), "skip {skip}, {currency}: {body}");
+            assert!(
+                !body.to_string().contains("is required"),
+                "skip {skip}, {currency}: {body}"
+            );
+            let data = &body["data"];
+            let search = data["search"].as_array().expect("search");
+            assert_eq!(search.len(), alone["data"]["search"].as_array().expect("search").len());
+            for (got, want) in search.iter().zip(alone["data"]["search"].as_array().expect("search")) {
+                assert_eq!(got["id"], want["id"]);
+                assert_eq!(
+                    got["shippingEur"], want["shippingEur"],
+                    "skip {skip}, {currency}: {body}"
+                );
+                if skip {
+                    assert!(got.get("shippingUsd").is_none(), "{body}");
+                } else {
+                    assert_eq!(got["shippingUsd"], want["shippingUsd"], "{body}");
+                }
+            }
+            let shelf = data["shelf"].as_array().expect("shelf");
+            for (got, want) in shelf.iter().zip(alone["data"]["shelf"].as_array().expect("shelf")) {
+                assert_eq!(
+                    got["shippingEur"], want["shippingEur"],
+                    "skip {skip}, {currency}: {body}"
+                );
+                if let Some(id) = got["id"].as_str() {
+                    let price = lib
+                        .query(&format!(
+                            r#"{{ book(id: "{id}") {{ priceIn(currency: {currency}) }} }}"#
+                        ))
+                        .await;
+                    assert_eq!(
+                        got["priceIn"], price["data"]["book"]["priceIn"],
+                        "{id} in {currency}: {body}"
+                    );
+                }
+            }
+        }
+    }
+}
