@@ -28,6 +28,10 @@ if [ "${PROMPTSALES_TLS:-0}" = 1 ]; then
   if [ ! -f .dev/tls/ca.pem ]; then
     step "TLS certificates (.dev/tls)"
     target/release/promptsales certs --out .dev/tls
+  elif [ ! -f .dev/tls/mcp-sales.pem ] || [ ! -f .dev/tls/mcp-content.pem ] || [ ! -f .dev/tls/worker.pem ]; then
+    # A set from before the MCP servers and the worker served TLS: a new CA and set (trust it again).
+    step "TLS certificates (.dev/tls, a new set: trust the new .dev/tls/ca.pem)"
+    target/release/promptsales certs --out .dev/tls --force
   fi
   export PROMPTSALES_TLS_CA="$PWD/.dev/tls/ca.pem"
 fi
@@ -150,16 +154,14 @@ start ads 4002 env PROMPTSALES_ADS_URL="$(role_url ads promptads)" target/releas
 start crm 4003 env PROMPTSALES_CRM_URL="$(role_url crm promptcrm)" target/release/promptsales-crm
 start sales 4004 env PROMPTSALES_SALES_URL="$(role_url sales promptsales)" target/release/promptsales-sales
 start gateway 4000 target/release/promptsales-gateway --config .dev/gateway.yaml
-# The sales MCP server: streamable HTTP at :4102/mcp (plain HTTP on loopback; every request brings
-# its bearer token, forwarded to the gateway). It never touches a database; its answer cache is
-# the stack's Redis. (start() gives TLS variables only to processes that serve TLS, not this one.)
-PORT=4102 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
-  nohup target/release/promptsales-mcp-sales > .dev/logs/mcp-sales.log 2>&1 &
-echo $! > .dev/pids/mcp-sales
+# The sales MCP server: streamable HTTP at :4102/mcp (https with PROMPTSALES_TLS=1; every request
+# brings its bearer token, forwarded to the gateway). It never touches a database; its answer
+# cache is the stack's Redis.
+start mcp-sales 4102 env PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
+  target/release/promptsales-mcp-sales
 # The content MCP server, the same way, at :4101/mcp.
-PORT=4101 PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
-  nohup target/release/promptsales-mcp-content > .dev/logs/mcp-content.log 2>&1 &
-echo $! > .dev/pids/mcp-content
+start mcp-content 4101 env PROMPTSALES_MCP_TRANSPORT=http PROMPTSALES_GATEWAY_URL="$scheme://127.0.0.1:4000/graphql" \
+  target/release/promptsales-mcp-content
 # The agenda worker (worker/README.md): its own OAuth2 client `worker`, created or repaired on
 # every run (secret in .dev/worker-client-secret, mode 600), with the scopes its steps need;
 # reminders and alerts go to its log (.dev/logs/worker.log) unless PROMPTSALES_WORKER_SINK names a webhook.
@@ -172,7 +174,7 @@ start worker 4200 env PROMPTSALES_SALES_URL="$(role_url worker promptsales)" \
 for entry in auth:4400:healthz content:4001:readyz ads:4002:readyz crm:4003:readyz sales:4004:readyz gateway:4000:readyz mcp-sales:4102:readyz mcp-content:4101:readyz worker:4200:readyz; do
   IFS=: read -r name port probe <<< "$entry"
   for _ in $(seq 1 100); do
-    probe_scheme=$scheme; case "$name" in mcp-*) probe_scheme=http ;; esac
+    probe_scheme=$scheme
     if [ "$probe_scheme" = https ]; then get_url -fsS "https://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break
     else curl -fsS "http://127.0.0.1:$port/$probe" > /dev/null 2>&1 && break; fi
     if ! kill -0 "$(cat ".dev/pids/$name")" 2> /dev/null; then
@@ -206,11 +208,11 @@ PromptSales is up on this machine:
   GraphQL     $scheme://127.0.0.1:4000/graphql
   Subgraphs   content :4001, ads :4002, crm :4003, sales :4004 (logs in .dev/logs; make down stops all)
   OAuth2      $scheme://127.0.0.1:4400 (dev authorization server; see docs/auth.md)
-  MCP sales   http://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
+  MCP sales   $scheme://127.0.0.1:4102/mcp (streamable HTTP; Authorization: Bearer <token> with
               ads:read sales:read sales:write — see README "Connect an AI assistant")
-  MCP content http://127.0.0.1:4101/mcp (getContent, draftCampaignMessages; a portal user's token with
+  MCP content $scheme://127.0.0.1:4101/mcp (getContent, draftCampaignMessages; a portal user's token with
               content:read content:write sales:write). A client configuration:
-                {"mcpServers": {"promptsales-content": {"url": "http://127.0.0.1:4101/mcp",
+                {"mcpServers": {"promptsales-content": {"url": "$scheme://127.0.0.1:4101/mcp",
                   "headers": {"Authorization": "Bearer <TOKEN>"}}}}
   Worker      agenda worker: $scheme://127.0.0.1:4200/metrics (queue depth, lag, failures); sends to .dev/logs/worker.log
   ETL         http://127.0.0.1:5678 (n8n: the workflow runs every 11 minutes; on demand:

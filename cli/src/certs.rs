@@ -15,7 +15,17 @@ use anyhow::Context;
 use promptsales_platform::dev_certs::{self, LOOPBACK_NAMES};
 
 /// Every process that listens: the gateway, the four subgraphs and the dev authorization server.
-pub const SERVICES: [&str; 6] = ["gateway", "content", "ads", "crm", "sales", "auth"];
+pub const SERVICES: [&str; 9] = [
+    "gateway",
+    "content",
+    "ads",
+    "crm",
+    "sales",
+    "auth",
+    "mcp-content",
+    "mcp-sales",
+    "worker",
+];
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -29,7 +29,17 @@ fn should_write_a_ca_and_a_certificate_per_service_with_private_keys() {
     let out = dir.path().join("tls");
     let first = certs(&out, &[]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    for service in ["gateway", "content", "ads", "crm", "sales", "auth"] {
+    for service in [
+        "gateway",
+        "content",
+        "ads",
+        "crm",
+        "sales",
+        "auth",
+        "mcp-content",
+        "mcp-sales",
+        "worker",
+    ] {
         let files = promptsales_platform::tls::TlsFiles {
             cert: out.join(format!("{service}.pem")),
             key: out.join(format!("{service}-key.pem")),
@@ -48,7 +58,7 @@ fn should_write_a_ca_and_a_certificate_per_service_with_private_keys() {
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 19, "{names:?}");
 
     let again = certs(&out, &[]);
     assert!(!again.status.success(), "a second run keeps the set");
