@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for file in sql/*/mssql/*.sql sql/*/mssql/*/*.sql; do
+for file in sql/*/mssql/*.sql sql/*/mssql/*/*.sql k8s/base/stores/mssql/*.sql; do
   out=$(mktemp)
   if .tools/venv/bin/sqlfluff parse "$file" >"$out" 2>&1 && ! grep -q unparsable "$out"; then
     echo "  parses: $file"

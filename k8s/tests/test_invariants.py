@@ -1,5 +1,6 @@
 """The guarantees of issue #19, asserted on the rendered YAML of every overlay."""
 
+import base64
 import json
 import re
 
@@ -315,6 +316,26 @@ def test_redis_should_speak_tls_only_and_its_clients_should_trust_our_ca(overlay
     gateway = next(c for c in of(objects, "ConfigMap") if c["metadata"]["name"].startswith("gateway-config"))
     config = yaml.safe_load(next(iter(gateway["data"].values())))
     assert all(u.startswith("rediss://") for u in config["cache"]["redis"]["sentinels"])
+
+
+def test_sql_server_services_should_log_in_as_their_own_login_not_sa(overlay):
+    name, objects = overlay
+    scripts = next(c for c in of(objects, "ConfigMap") if c["metadata"]["name"].startswith("mssql-scripts"))
+    assert {"service-login.sql", "service-grants.sql"} <= set(scripts["data"])
+    assert "service-login.sql" in scripts["data"]["ag-setup.sh"] and "service-grants.sql" in scripts["data"]["ag-setup.sh"]
+    for store in ("ads", "crm"):
+        job = next(j for j in of(objects, "Job") if j["metadata"]["name"] == f"mssql-{store}-ag-setup")
+        env = {e["name"]: e for c in containers(job) for e in c.get("env", [])}
+        assert env["ServiceLogin"]["value"] == f"promptsales_{store}"
+        for var, key in (("ServicePassword", "service-password"), ("ServiceSid", "service-sid")):
+            ref = env[var]["valueFrom"]["secretKeyRef"]
+            assert (ref["name"], ref["key"]) == (f"mssql-{store}", key), var
+    if name == "local":
+        # The generated store URLs the subgraphs read name the service logins; sa stays with migrate.
+        secret = next(s for s in of(objects, "Secret") if s["metadata"]["name"].startswith("promptsales-store-urls"))
+        for var, login in (("PROMPTSALES_ADS_URL", "promptsales_ads"), ("PROMPTSALES_CRM_URL", "promptsales_crm")):
+            url = base64.b64decode(secret["data"][var]).decode()
+            assert url.startswith(f"mssql://{login}:"), var
 
 
 def test_env_names_should_be_ones_the_binaries_read(overlay):

@@ -6,7 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 [ "${1:-}" = "--force" ] && rm -rf secrets
 mkdir -p secrets && chmod 700 secrets
-[ -s secrets/.complete ] && exit 0
+if [ -s secrets/.complete ]; then
+  grep -q '^service-sid=' secrets/mssql-ads.env || {
+    echo "secrets/ predates the SQL Server service logins: make a new set with --force (for a new cluster)" >&2
+    exit 1
+  }
+  exit 0
+fi
 umask 077
 rand() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "${1:-32}"; }
 b64key() { head -c 32 /dev/urandom | base64; }
@@ -21,8 +27,13 @@ mongo_opts="replicaSet=mongodb&authSource=admin&tls=true&tlsCAFile=/etc/promptsa
 # against the host (every pod that uses these URLs mounts the CA at /etc/promptsales/tls).
 pg_opts="sslmode=verify-full&sslrootcert=/etc/promptsales/tls/ca.crt"
 content_url="mongodb://promptcontent:${mongo}@${mongo_hosts}/promptcontent?${mongo_opts}"
-ads_url="mssql://sa:${ads}@mssql-ads.promptsales.svc:1433/promptads?encrypt=true"
-crm_url="mssql://sa:${crm}@mssql-crm.promptsales.svc:1433/promptcrm?encrypt=true"
+# SQL Server: sa for the migrate Job (DDL), each subgraph its own login (ag-setup.sh creates it).
+ads_svc=$(mssqlpw); crm_svc=$(mssqlpw)
+sid() { echo "0x$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
+ads_admin_url="mssql://sa:${ads}@mssql-ads.promptsales.svc:1433/promptads?encrypt=true"
+crm_admin_url="mssql://sa:${crm}@mssql-crm.promptsales.svc:1433/promptcrm?encrypt=true"
+ads_url="mssql://promptsales_ads:${ads_svc}@mssql-ads.promptsales.svc:1433/promptads?encrypt=true"
+crm_url="mssql://promptsales_crm:${crm_svc}@mssql-crm.promptsales.svc:1433/promptcrm?encrypt=true"
 sales_url="postgres://promptsales:${sales}@postgres-rw.promptsales.svc:5432/promptsales?${pg_opts}"
 
 cat > secrets/keys.env <<END
@@ -40,8 +51,8 @@ PROMPTSALES_REDIS_URL=rediss://:${redis}@redis.promptsales.svc:6379/0
 END
 cat > secrets/migrate-urls.env <<END
 PROMPTSALES_CONTENT_URL=${content_url}
-PROMPTSALES_ADS_URL=${ads_url}
-PROMPTSALES_CRM_URL=${crm_url}
+PROMPTSALES_ADS_URL=${ads_admin_url}
+PROMPTSALES_CRM_URL=${crm_admin_url}
 PROMPTSALES_SALES_URL=${sales_url}
 END
 printf 'password=%s\n' "$redis" > secrets/redis.env
@@ -51,8 +62,10 @@ printf 'username=n8n\npassword=%s\n' "$n8n" > secrets/postgres-n8n.env
 printf 'password=%s\n' "$mongo" > secrets/mongodb-promptcontent.env
 printf 'password=%s\n' "$mongobk" > secrets/mongodb-backup.env
 printf 'uri=mongodb://backup:%s@%s/?%s\n' "$mongobk" "$mongo_hosts" "replicaSet=mongodb&authSource=admin" > secrets/mongodb-backup-uri.env
-printf 'sa-password=%s\nag-cert-password=%s\n' "$ads" "$(rand)" > secrets/mssql-ads.env
-printf 'sa-password=%s\nag-cert-password=%s\n' "$crm" "$(rand)" > secrets/mssql-crm.env
+printf 'sa-password=%s\nag-cert-password=%s\nservice-password=%s\nservice-sid=%s\n' \
+  "$ads" "$(rand)" "$ads_svc" "$(sid)" > secrets/mssql-ads.env
+printf 'sa-password=%s\nag-cert-password=%s\nservice-password=%s\nservice-sid=%s\n' \
+  "$crm" "$(rand)" "$crm_svc" "$(sid)" > secrets/mssql-crm.env
 printf 'username=admin\npassword=%s\n' "$(rand)" > secrets/keycloak-admin.env
 printf 'KC_GATEWAY_CLIENT_SECRET=%s\nKC_ETL_CLIENT_SECRET=%s\nKC_MCP_CLIENT_SECRET=%s\nKC_WORKER_CLIENT_SECRET=%s\n' \
   "$(rand)" "$(rand)" "$(rand)" "$(rand)" > secrets/keycloak-clients.env

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Joins the three replicas of one SQL Server store into the availability group ag-<store>
-# (Job mssql-<store>-ag-setup). Every step checks before it acts, so a rerun changes nothing.
+# (Job mssql-<store>-ag-setup), then gives the store's service its own least-privilege login.
+# Every step checks before it acts, so a rerun changes nothing.
 set -euo pipefail
 domain="mssql-${STORE}-replicas.promptsales.svc"
 run() { # host, sqlcmd arguments...
@@ -49,3 +50,18 @@ for i in 1 2; do
     END"
 done
 echo "availability group ag-${STORE} is set up"
+
+# The service's own login, so the subgraph never connects as sa. sqlcmd reads the scripts'
+# variables (ServiceLogin, ServicePassword, ServiceSid, Database, Schema, AppendOnly) from the
+# environment, so the password is on no command line. The login goes on every replica with one
+# SID; the user and its grants go on the primary and replicate with the database. The grants need
+# the schema the migrate Job creates: until it has run this step fails and the Job retries.
+if ! [[ $ServicePassword =~ ^[A-Za-z0-9._~-]{16,128}$ ]]; then
+  echo "service-password must be 16 to 128 of A-Z a-z 0-9 . _ ~ - (it also goes into the store URL)" >&2
+  exit 1
+fi
+for i in 0 1 2; do
+  run "mssql-${STORE}-$i.$domain" -i /scripts/service-login.sql
+done
+run "$primary" -i /scripts/service-grants.sql
+echo "login ${ServiceLogin} is set up on every replica, with its grants on ${Schema}"
