@@ -77,6 +77,32 @@ impl Drop for TlsRedis {
     }
 }
 
+/// A server certificate (and key) of a fresh CA, that CA, and another CA, written to a folder.
+struct Pki {
+    cert: PathBuf,
+    key: PathBuf,
+    ca: PathBuf,
+    wrong_ca: PathBuf,
+}
+
+fn pki() -> (tempfile::TempDir, Pki) {
+    let pki = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("a CA and a server certificate");
+    let other = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("another CA");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let files = Pki {
+        cert: write("redis.crt", &pki.services[0].cert_pem),
+        key: write("redis.key", &pki.services[0].key_pem),
+        ca: write("ca.crt", &pki.ca_pem),
+        wrong_ca: write("other-ca.crt", &other.ca_pem),
+    };
+    (dir, files)
+}
+
 fn client(port: u16, ca_file: Option<PathBuf>) -> Redis {
     Redis::new(&RedisOptions {
         url: Some(format!("rediss://127.0.0.1:{port}")),
@@ -91,19 +117,15 @@ fn client(port: u16, ca_file: Option<PathBuf>) -> Redis {
 
 #[tokio::test]
 async fn should_speak_tls_to_redis_trusting_the_configured_ca_alone() {
-    let pki = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("a CA and a server certificate");
-    let other = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("another CA");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("write");
-        path
-    };
-    let (cert, key) = (
-        write("redis.crt", &pki.services[0].cert_pem),
-        write("redis.key", &pki.services[0].key_pem),
-    );
-    let (ca, wrong_ca) = (write("ca.crt", &pki.ca_pem), write("other-ca.crt", &other.ca_pem));
+    let (
+        dir,
+        Pki {
+            cert,
+            key,
+            ca,
+            wrong_ca,
+        },
+    ) = pki();
     let server = TlsRedis::start(dir, &cert, &key, &ca);
 
     let trusted = client(server.port, Some(ca));
@@ -142,19 +164,15 @@ fn should_refuse_a_ca_file_without_certificates_at_start() {
 /// our CA alone trusted; with another CA it reaches neither.
 #[tokio::test]
 async fn should_follow_the_master_that_a_tls_sentinel_names() {
-    let pki = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("a CA and a server certificate");
-    let other = dev_certs::generate(&["redis"], &LOOPBACK_NAMES).expect("another CA");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("write");
-        path
-    };
-    let (cert, key) = (
-        write("redis.crt", &pki.services[0].cert_pem),
-        write("redis.key", &pki.services[0].key_pem),
-    );
-    let (ca, wrong_ca) = (write("ca.crt", &pki.ca_pem), write("other-ca.crt", &other.ca_pem));
+    let (
+        _dir,
+        Pki {
+            cert,
+            key,
+            ca,
+            wrong_ca,
+        },
+    ) = pki();
     let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
     let master = TlsRedis::start_with(
         tempfile::tempdir().expect("tempdir"),

@@ -7,10 +7,7 @@
 mod common;
 
 use common::*;
-use promptsales_mcp_kit::{McpArgs, serve};
-use promptsales_mcp_sales::SalesServer;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 fn check(out: &Value) {
     let tools: Vec<&str> = out["tools"]
@@ -60,28 +57,7 @@ async fn should_serve_the_python_sdk_over_streamable_http_with_its_bearer_token(
     let python = python();
     let stack = stack().await;
     let token = stack.token("http-user", SCOPES, None);
-    // The server state has no stdio token: over HTTP each request's own token is used.
-    let state = {
-        let s = shared(&stack, "unused", None);
-        let kit = promptsales_mcp_kit::Kit {
-            stdio_token: None,
-            ..s.kit.clone()
-        };
-        promptsales_mcp_sales::Shared::new(kit, promptsales_mcp_sales::Clock::Fixed(TODAY.parse().expect("date")))
-    };
-    let mut args = McpArgs::local(0);
-    args.gateway_url = stack.gateway_url().parse().expect("url");
-    let cancel = CancellationToken::new();
-    let router = serve::http_router(
-        "mcp-sales",
-        &args,
-        state.kit.gateway.clone(),
-        move || SalesServer::new(state.clone()),
-        cancel.clone(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, cancel) = serve_http(&stack).await;
     let url = format!("http://{addr}/mcp");
 
     // Without a token: 401 with a bearer challenge, before any MCP processing.

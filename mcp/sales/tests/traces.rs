@@ -8,10 +8,7 @@ mod common;
 
 use common::*;
 use promptsales_e2e::otlp::{Receiver, Span, assert_one_tree, attribute, hex};
-use promptsales_mcp_kit::{McpArgs, serve};
-use promptsales_mcp_sales::SalesServer;
 use promptsales_platform::telemetry::{self, TraceExport};
-use tokio_util::sync::CancellationToken;
 
 const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const CALLER_SPAN_ID: &str = "b7ad6b7169203331";
@@ -29,27 +26,7 @@ async fn should_continue_the_clients_trace_through_the_gateway_and_the_subgraphs
 
     let stack = stack().await;
     let token = stack.token("traced-user", SCOPES, None);
-    let state = {
-        let s = shared(&stack, "unused", None);
-        let kit = promptsales_mcp_kit::Kit {
-            stdio_token: None,
-            ..s.kit.clone()
-        };
-        promptsales_mcp_sales::Shared::new(kit, promptsales_mcp_sales::Clock::Fixed(TODAY.parse().expect("date")))
-    };
-    let mut args = McpArgs::local(0);
-    args.gateway_url = stack.gateway_url().parse().expect("url");
-    let cancel = CancellationToken::new();
-    let router = serve::http_router(
-        "mcp-sales",
-        &args,
-        state.kit.gateway.clone(),
-        move || SalesServer::new(state.clone()),
-        cancel.clone(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (addr, cancel) = serve_http(&stack).await;
 
     let mut cmd = tokio::process::Command::new(python);
     cmd.arg(script())

@@ -127,3 +127,30 @@ pub async fn run_client(mut cmd: tokio::process::Command) -> Value {
     );
     serde_json::from_str(stdout.trim().lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
+
+/// The sales MCP server over streamable HTTP on a free local port, in front of `stack`'s gateway,
+/// with no stdio token (each request brings its own); its address, and what stops its sessions.
+pub async fn serve_http(stack: &TestStack) -> (std::net::SocketAddr, tokio_util::sync::CancellationToken) {
+    let state = {
+        let s = shared(stack, "unused", None);
+        let kit = Kit {
+            stdio_token: None,
+            ..s.kit.clone()
+        };
+        Shared::new(kit, Clock::Fixed(TODAY.parse().expect("a date")))
+    };
+    let mut args = promptsales_mcp_kit::McpArgs::local(0);
+    args.gateway_url = stack.gateway_url().parse().expect("url");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let router = promptsales_mcp_kit::serve::http_router(
+        "mcp-sales",
+        &args,
+        state.kit.gateway.clone(),
+        move || SalesServer::new(state.clone()),
+        cancel.clone(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (addr, cancel)
+}
