@@ -102,16 +102,6 @@ impl Kit {
         }
     }
 
-    /// [`Kit::run`] for a known caller.
-    pub async fn run_as<F, Fut>(&self, caller: &Caller, call: ToolCall, compute: F) -> CallToolResult
-    where
-        F: FnOnce(Caller) -> Fut,
-        Fut: Future<Output = Result<ToolOutcome, ToolError>>,
-    {
-        let span = tool_span_with_parent(None, call.tool);
-        self.run_inner(caller, call, compute, true).instrument(span).await
-    }
-
     async fn run_inner<F, Fut>(&self, caller: &Caller, call: ToolCall, compute: F, cacheable: bool) -> CallToolResult
     where
         F: FnOnce(Caller) -> Fut,
@@ -205,10 +195,6 @@ impl Kit {
 /// span in turn (`GatewayClient::execute`), so one tool call is one trace from the client through
 /// the gateway to the subgraphs.
 fn tool_span(ctx: &RequestContext<RoleServer>, tool: &'static str) -> tracing::Span {
-    tool_span_with_parent(ctx.extensions.get::<http::request::Parts>().map(|p| &p.headers), tool)
-}
-
-fn tool_span_with_parent(headers: Option<&http::HeaderMap>, tool: &'static str) -> tracing::Span {
     if !telemetry::tracing_enabled() {
         return tracing::Span::none();
     }
@@ -218,8 +204,8 @@ fn tool_span_with_parent(headers: Option<&http::HeaderMap>, tool: &'static str) 
         otel.kind = "server",
         mcp.tool = tool,
     );
-    if let Some(headers) = headers {
-        telemetry::join_remote_parent(&span, headers);
+    if let Some(parts) = ctx.extensions.get::<http::request::Parts>() {
+        telemetry::join_remote_parent(&span, &parts.headers);
     }
     span
 }
